@@ -1,0 +1,13 @@
+//! The CRM's business rules as plain types and functions.
+//!
+//! Nothing here knows about HTTP, SQL or the browser: the store and the API translate to and from
+//! these types, so every rule lives in exactly one place and is tested beside its definition.
+
+pub mod contacts;
+pub mod ids;
+pub mod org;
+pub mod permissions;
+pub mod properties;
+pub mod text;
+
+pub use ids::*;
