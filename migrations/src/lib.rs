@@ -1,0 +1,19 @@
+//! The database schema, as migrations that run on SQLite and PostgreSQL alike.
+//!
+//! Built to be sharded by company later (Citus): every tenant-owned table carries `company_id`,
+//! its primary key starts with `company_id`, and every index a query uses starts with it too, so
+//! each query stays on one shard. `companies` and `logins` (the global e-mail → company directory
+//! used to sign in) are the only tables that are not per tenant.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}

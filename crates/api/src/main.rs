@@ -1,1 +1,103 @@
-fn main(){}
+//! The `crm` command: serve the API and SPA, migrate, load the demo company, create a company.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use crm_api::Config;
+use crm_domain::contacts::Country;
+use crm_store::Store;
+
+#[derive(Parser)]
+#[command(name = "crm", about = "Open CRM for real-estate brokerages", version)]
+struct Cli {
+    /// A file of KEY=VALUE lines read before the environment (DATABASE_URL, CRM_JWT_SECRET, …).
+    #[arg(long, global = true, env = "CRM_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API and the web app.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080", env = "CRM_LISTEN")]
+        listen: String,
+        /// Do not bring the schema up to date on start (when migrations are run separately).
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Load the demo company (once) and print its sign-ins.
+    Demo,
+    /// Create a company with its first office and administrator.
+    CreateCompany {
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2, e.g. SE, CZ, RU, BR.
+        #[arg(long)]
+        country: String,
+        #[arg(long, default_value = "Head office")]
+        office: String,
+        #[arg(long)]
+        admin_name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// At least 10 characters.
+        #[arg(long, env = "CRM_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: String,
+    },
+}
+
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.starts_with("sqlite://") {
+        if let Some(dir) = config.database_url.trim_start_matches("sqlite://").split('?').next().and_then(|p| std::path::Path::new(p).parent()) {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+        }
+    }
+    Store::connect(&config.database_url).await.with_context(|| format!("connecting to the {} database", crm_store::backend_name(&config.database_url)))
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into())).init();
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { listen, no_migrate } => {
+            let store = open(&config).await?;
+            if !no_migrate {
+                store.migrate().await.context("migrating")?;
+            }
+            let listener = std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
+            if !config.static_dir.join("index.html").exists() {
+                tracing::warn!(dir = %config.static_dir.display(), "the web app is not built; only the API is served");
+            }
+            tracing::info!("serving on http://{listen} ({} database)", crm_store::backend_name(&config.database_url));
+            crm_api::serve(listener, store, config).await?;
+        }
+        Command::Migrate => {
+            open(&config).await?.migrate().await?;
+            println!("The database schema is up to date.");
+        }
+        Command::Demo => {
+            let store = open(&config).await?;
+            store.migrate().await?;
+            let created = crm_api::demo::load(&store).await?;
+            println!("{}", if created { "Demo company loaded." } else { "Demo company already present." });
+            println!("{}", crm_api::demo::logins_text());
+        }
+        Command::CreateCompany { name, country, office, admin_name, admin_email, admin_password } => {
+            let store = open(&config).await?;
+            store.migrate().await?;
+            let country = Country::parse(&country)?;
+            let (company, admin) = store.create_company(&name, country, &office, &admin_name, &admin_email, &admin_password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Created company {} ({}) with administrator {} <{}>", company.name, company.id, admin.name, admin.email);
+        }
+    }
+    Ok(())
+}

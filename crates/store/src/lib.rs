@@ -1,0 +1,90 @@
+//! Persistence on sea-orm, for SQLite (the embedded default) and PostgreSQL.
+//!
+//! Repositories take and return domain values and plain records, never ORM models; handlers
+//! never build SQL. Every query is scoped to one company: the company id is the first column of
+//! every key and index, so the schema can be sharded by company (Citus) without changes here.
+
+pub mod auth;
+pub mod contacts;
+mod entities;
+mod error;
+pub mod org;
+pub mod properties;
+pub mod tasks;
+
+pub use error::StoreError;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
+use std::time::Duration;
+
+/// Which database a URL names.
+pub fn backend_name(url: &str) -> &'static str {
+    if url.starts_with("postgres") { "postgresql" } else { "sqlite" }
+}
+
+/// A handle to the database. Cheap to clone (a connection pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let db = Database::connect(options).await?;
+        if db.get_database_backend() == DatabaseBackend::Sqlite {
+            // WAL lets readers work while one writer writes; NORMAL sync is safe with WAL.
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000"] {
+                db.execute_raw(Statement::from_string(DatabaseBackend::Sqlite, pragma)).await?;
+            }
+        }
+        Ok(Self { db })
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        use crm_migration::MigratorTrait;
+        crm_migration::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.db.get_database_backend()
+    }
+}
+
+/// The exclusive upper bound of the strings starting with `prefix` (byte-wise order), so that a
+/// prefix search is an index range scan: `prefix <= s < upper`.
+pub(crate) fn prefix_upper(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    // Only reachable for a prefix of char::MAX characters: everything is above it.
+    String::from(char::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prefix_upper_bounds() {
+        assert_eq!(super::prefix_upper("abc"), "abd");
+        assert_eq!(super::prefix_upper("601"), "602");
+        assert_eq!(super::prefix_upper("9"), ":");
+    }
+}

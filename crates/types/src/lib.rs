@@ -1,0 +1,471 @@
+//! The REST API's request and response bodies. The server and the SPA both compile against this
+//! crate, so a contract change that would break the SPA is a compile error. With the `openapi`
+//! feature the types also describe themselves for the OpenAPI spec.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! api_type {
+    ($($item:item)*) => {$(
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        $item
+    )*};
+}
+
+api_type! {
+    /// The body of every error answer.
+    pub struct ApiError {
+        /// Stable snake_case code, e.g. `not_found`, `validation_failed`, `invalid_credentials`.
+        pub code: String,
+        /// A human-readable explanation.
+        pub message: String,
+        /// The offending field, when one field is to blame.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub field: Option<String>,
+        /// Every field problem, when the input had several.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub errors: Vec<FieldError>,
+    }
+
+    /// One problem with one input field.
+    pub struct FieldError {
+        pub field: String,
+        pub code: String,
+        pub message: String,
+    }
+
+    /// Credentials for `POST /api/v1/auth/login`.
+    pub struct LoginRequest {
+        pub email: String,
+        pub password: String,
+    }
+
+    /// A refresh token to exchange (`/auth/refresh`) or revoke (`/auth/logout`).
+    pub struct RefreshRequest {
+        pub refresh_token: String,
+    }
+
+    /// An access token (a JWT, sent as `Authorization: Bearer …`) and a single-use refresh token.
+    pub struct TokenPair {
+        pub access_token: String,
+        /// Always `Bearer`.
+        pub token_type: String,
+        /// Seconds until the access token expires.
+        pub expires_in: i64,
+        /// Exchange it for a new pair before the access token expires; each refresh token works once.
+        pub refresh_token: String,
+        pub user: Me,
+    }
+
+    /// The signed-in user and their company.
+    pub struct Me {
+        pub id: Uuid,
+        pub name: String,
+        pub email: String,
+        pub role: String,
+        pub office_id: Uuid,
+        pub office_name: String,
+        pub locale: String,
+        pub permissions: PermissionSet,
+        pub company: CompanySummary,
+    }
+
+    /// A company (tenant).
+    pub struct CompanySummary {
+        pub id: Uuid,
+        pub name: String,
+        /// ISO 3166-1 alpha-2; the default region for phone numbers.
+        pub country: String,
+        /// BCP 47, e.g. `sv-SE`.
+        pub locale: String,
+        /// ISO 4217, e.g. `SEK`.
+        pub currency: String,
+    }
+
+    /// A user's rights. Scopes are `own`, `office` or `company`.
+    pub struct PermissionSet {
+        pub work_with_clients: bool,
+        pub offer_scope: String,
+        pub demand_scope: String,
+        pub export: bool,
+        pub admin: bool,
+    }
+
+    /// A contact to create or replace. Mandatory fields depend on `kind`: agency (agency name,
+    /// and an email or a phone), verified (first and last name, a phone and an email), standard
+    /// (last name, and a phone or an email), draft (a name, a phone or an email).
+    #[derive(Default)]
+    pub struct ContactWrite {
+        /// `agency`, `verified`, `standard` or `draft`.
+        pub kind: String,
+        #[serde(default)]
+        pub first_name: Option<String>,
+        #[serde(default)]
+        pub last_name: Option<String>,
+        #[serde(default)]
+        pub agency_name: Option<String>,
+        /// In any format; stored in E.164. Numbers without a country prefix are read in the company's country.
+        #[serde(default)]
+        pub phones: Vec<String>,
+        #[serde(default)]
+        pub emails: Vec<String>,
+        #[serde(default)]
+        pub street: Option<String>,
+        #[serde(default)]
+        pub city: Option<String>,
+        #[serde(default)]
+        pub postal_code: Option<String>,
+        #[serde(default)]
+        pub country: Option<String>,
+        #[serde(default)]
+        pub lat: Option<f64>,
+        #[serde(default)]
+        pub lon: Option<f64>,
+        /// Barred from automatic emails.
+        #[serde(default)]
+        pub opted_out: bool,
+        /// Owner; defaults to the creating user. Only on creation.
+        #[serde(default)]
+        pub owner_id: Option<Uuid>,
+    }
+
+    /// A contact as listed.
+    pub struct ContactSummary {
+        pub id: Uuid,
+        pub kind: String,
+        pub display_name: String,
+        pub first_name: Option<String>,
+        pub last_name: Option<String>,
+        pub agency_name: Option<String>,
+        pub phones: Vec<String>,
+        pub emails: Vec<String>,
+        pub city: Option<String>,
+        pub owner_id: Uuid,
+        pub owner_name: String,
+        pub office_id: Uuid,
+        pub office_name: String,
+        /// Seller of at least one listing.
+        pub on_offer: bool,
+        /// Has a demand or is a buyer of a listing.
+        pub on_demand: bool,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
+
+    /// A contact with everything on its card.
+    pub struct Contact {
+        #[serde(flatten)]
+        pub summary: ContactSummary,
+        pub street: Option<String>,
+        pub postal_code: Option<String>,
+        pub country: Option<String>,
+        pub lat: Option<f64>,
+        pub lon: Option<f64>,
+        pub opted_out: bool,
+        /// Listings the contact is a party of.
+        pub properties: Vec<ContactProperty>,
+        pub demands: Vec<Demand>,
+    }
+
+    /// A listing as seen from one of its parties.
+    pub struct ContactProperty {
+        pub property_id: Uuid,
+        pub title: String,
+        pub status: String,
+        /// `seller` or `buyer`.
+        pub role: String,
+    }
+
+    /// A note or a history entry.
+    pub struct TimelineEntry {
+        pub id: Uuid,
+        pub contact_id: Uuid,
+        /// `note`, `created`, `updated`, `handover`, `party_added`, `party_removed`, `demand_created`.
+        pub kind: String,
+        pub body: String,
+        pub property_id: Option<Uuid>,
+        pub demand_id: Option<Uuid>,
+        pub author_id: Option<Uuid>,
+        pub author_name: Option<String>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// A note to add to a contact's timeline, optionally about one of its listings or demands.
+    pub struct NoteWrite {
+        pub body: String,
+        #[serde(default)]
+        pub property_id: Option<Uuid>,
+        #[serde(default)]
+        pub demand_id: Option<Uuid>,
+    }
+
+    /// Hand a contact over to a colleague.
+    pub struct HandoverRequest {
+        pub to_user_id: Uuid,
+        #[serde(default)]
+        pub message: Option<String>,
+        /// Also email the colleague (when they have an email channel). Default: their own setting.
+        #[serde(default)]
+        pub notify_email: Option<bool>,
+    }
+
+    /// The caller lookup's answer.
+    pub struct LookupResult {
+        /// How the query was read: `phone`, `email` or `name`.
+        pub query_kind: String,
+        pub matches: Vec<LookupMatch>,
+        /// What the new-contact form should hold when nothing here is the caller.
+        pub prefill: Prefill,
+    }
+
+    /// One contact matching the lookup.
+    pub struct LookupMatch {
+        /// False: the contact exists but the caller may not see it; only its owner is told.
+        pub visible: bool,
+        /// Whether the contact is another agency: warn the receptionist.
+        pub agency: bool,
+        pub owner_id: Uuid,
+        pub owner_name: String,
+        /// `phone`, `email` or `name`.
+        pub matched_on: String,
+        /// Present only when `visible`.
+        pub contact: Option<ContactSummary>,
+        /// The latest timeline entries, only when `visible`.
+        pub history: Vec<TimelineEntry>,
+    }
+
+    /// Fields for the new-contact form, taken from the lookup text.
+    pub struct Prefill {
+        pub first_name: Option<String>,
+        pub last_name: Option<String>,
+        pub phone: Option<String>,
+        pub email: Option<String>,
+    }
+
+    /// A listing to create or replace.
+    pub struct PropertyWrite {
+        /// `apartment`, `house`, `cottage`, `plot` or `commercial`.
+        pub kind: String,
+        /// `customer_processing`, `assignment`, `coming_soon`, `for_sale` or `sold`.
+        pub status: String,
+        pub street: String,
+        pub city: String,
+        #[serde(default)]
+        pub postal_code: Option<String>,
+        /// ISO 3166-1 alpha-2; defaults to the company's country.
+        #[serde(default)]
+        pub country: Option<String>,
+        #[serde(default)]
+        pub lat: Option<f64>,
+        #[serde(default)]
+        pub lon: Option<f64>,
+        /// Asking price in whole currency units.
+        #[serde(default)]
+        pub price: Option<i64>,
+        #[serde(default)]
+        pub living_area: Option<f64>,
+        #[serde(default)]
+        pub rooms: Option<f64>,
+        #[serde(default)]
+        pub bedrooms: Option<i32>,
+        #[serde(default)]
+        pub parking_spaces: Option<i32>,
+        #[serde(default)]
+        pub neighbourhood: Option<String>,
+        #[serde(default)]
+        pub condominium: Option<String>,
+        #[serde(default)]
+        pub advertised: bool,
+        /// The listing broker; defaults to the creating user.
+        #[serde(default)]
+        pub broker_id: Option<Uuid>,
+    }
+
+    /// A listing.
+    pub struct Property {
+        pub id: Uuid,
+        pub title: String,
+        pub kind: String,
+        pub status: String,
+        pub street: String,
+        pub city: String,
+        pub postal_code: Option<String>,
+        pub country: String,
+        pub lat: Option<f64>,
+        pub lon: Option<f64>,
+        pub price: Option<i64>,
+        pub currency: String,
+        pub living_area: Option<f64>,
+        pub rooms: Option<f64>,
+        pub bedrooms: Option<i32>,
+        pub parking_spaces: Option<i32>,
+        pub neighbourhood: Option<String>,
+        pub condominium: Option<String>,
+        pub advertised: bool,
+        pub broker_id: Uuid,
+        pub office_id: Uuid,
+        /// Parties the caller may see.
+        pub parties: Vec<Party>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// A contact's part in a listing.
+    pub struct Party {
+        pub contact_id: Uuid,
+        pub display_name: String,
+        /// `seller` or `buyer`.
+        pub role: String,
+    }
+
+    /// Add a party to a listing.
+    pub struct PartyWrite {
+        pub contact_id: Uuid,
+        /// `seller` or `buyer`.
+        pub role: String,
+    }
+
+    /// A buyer's request to create.
+    pub struct DemandWrite {
+        pub contact_id: Uuid,
+        /// Property kind wanted, if any.
+        #[serde(default)]
+        pub kind: Option<String>,
+        #[serde(default)]
+        pub min_price: Option<i64>,
+        #[serde(default)]
+        pub max_price: Option<i64>,
+        #[serde(default)]
+        pub min_rooms: Option<f64>,
+        /// Where, in words (neighbourhoods, towns).
+        #[serde(default)]
+        pub area: Option<String>,
+        #[serde(default)]
+        pub note: Option<String>,
+    }
+
+    /// A buyer's request.
+    pub struct Demand {
+        pub id: Uuid,
+        pub contact_id: Uuid,
+        pub broker_id: Uuid,
+        pub kind: Option<String>,
+        pub min_price: Option<i64>,
+        pub max_price: Option<i64>,
+        pub min_rooms: Option<f64>,
+        pub area: Option<String>,
+        pub note: Option<String>,
+        pub active: bool,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// An office to create or rename.
+    pub struct OfficeWrite {
+        pub name: String,
+    }
+
+    /// An office.
+    pub struct Office {
+        pub id: Uuid,
+        pub name: String,
+        pub user_count: u64,
+    }
+
+    /// A user to create (password required) or update (password optional: set to change it).
+    pub struct UserWrite {
+        pub name: String,
+        pub email: String,
+        #[serde(default)]
+        pub password: Option<String>,
+        /// `broker`, `office_manager`, `receptionist`, `call_centre` or `administrator`.
+        pub role: String,
+        pub office_id: Uuid,
+        pub permissions: PermissionSet,
+        #[serde(default = "yes")]
+        pub active: bool,
+        /// Email the user about hand-overs and other tasks.
+        #[serde(default = "yes")]
+        pub notify_email: bool,
+        /// BCP 47; defaults to the company's locale.
+        #[serde(default)]
+        pub locale: Option<String>,
+    }
+
+    /// A user of the company.
+    pub struct User {
+        pub id: Uuid,
+        pub name: String,
+        pub email: String,
+        pub role: String,
+        pub office_id: Uuid,
+        pub office_name: String,
+        pub permissions: PermissionSet,
+        pub active: bool,
+        pub notify_email: bool,
+        pub locale: String,
+    }
+
+    /// A group to create or replace.
+    pub struct GroupWrite {
+        pub name: String,
+        #[serde(default)]
+        pub member_ids: Vec<Uuid>,
+    }
+
+    /// A group of users that can receive work together.
+    pub struct Group {
+        pub id: Uuid,
+        pub name: String,
+        pub member_ids: Vec<Uuid>,
+    }
+
+    /// An API key to create; it acts with the rights of `user_id` (default: the creator).
+    pub struct ApiKeyWrite {
+        pub name: String,
+        #[serde(default)]
+        pub user_id: Option<Uuid>,
+    }
+
+    /// An API key (the secret is shown only once, on creation).
+    pub struct ApiKey {
+        pub id: Uuid,
+        pub name: String,
+        pub user_id: Uuid,
+        /// The first characters, to recognise a key.
+        pub prefix: String,
+        pub created_at: DateTime<Utc>,
+        /// Only in the answer to its creation: send it as `Authorization: Bearer …` or `X-Api-Key`.
+        pub secret: Option<String>,
+    }
+
+    /// A CRM task.
+    pub struct Task {
+        pub id: Uuid,
+        /// `handover` (more kinds come with tips, leads and callbacks).
+        pub kind: String,
+        pub title: String,
+        pub body: Option<String>,
+        pub contact_id: Option<Uuid>,
+        pub due_at: Option<DateTime<Utc>>,
+        pub done_at: Option<DateTime<Utc>>,
+        pub created_at: DateTime<Utc>,
+    }
+}
+
+/// A page of results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// How many items match in all.
+    pub total: u64,
+    pub limit: u64,
+    pub offset: u64,
+    /// The URL of the next page, when there is one.
+    pub next: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}

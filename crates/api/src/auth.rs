@@ -1,0 +1,119 @@
+//! Authentication: JWT access tokens (HS256 only, with exp, iat, iss and aud checked) and API
+//! keys, resolved into the user a request acts for.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::Utc;
+use crm_domain::permissions::Viewer;
+use crm_store::org::{Company, User};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The audience of access tokens.
+pub const AUDIENCE: &str = "crm-api";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    cid: Uuid,
+    iss: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// Signs and checks access tokens.
+#[derive(Clone)]
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    pub ttl_seconds: i64,
+}
+
+impl Tokens {
+    pub fn new(secret: &[u8], issuer: &str, ttl_seconds: i64) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, issuer: issuer.to_owned(), ttl_seconds }
+    }
+
+    pub fn issue(&self, user: &User) -> Result<String, ApiError> {
+        let now = Utc::now().timestamp();
+        let claims = Claims { sub: user.id.0, cid: user.company_id.0, iss: self.issuer.clone(), aud: AUDIENCE.to_owned(), iat: now, exp: now + self.ttl_seconds };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    fn check(&self, token: &str) -> Option<(Uuid, Uuid)> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        (data.claims.iat <= Utc::now().timestamp() + 5).then_some((data.claims.cid, data.claims.sub))
+    }
+}
+
+/// The signed-in user of a request, and their company.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub user: User,
+    pub company: Company,
+}
+
+impl Auth {
+    pub fn viewer(&self) -> Viewer {
+        self.user.viewer()
+    }
+
+    /// Refuses the request unless the user is an administrator.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.user.permissions.admin { Ok(()) } else { Err(ApiError::Forbidden("administrator rights are required")) }
+    }
+
+    /// Refuses the request unless the user works with clients.
+    pub fn require_clients(&self) -> Result<(), ApiError> {
+        if self.user.permissions.work_with_clients { Ok(()) } else { Err(ApiError::Forbidden("the right to work with clients is required")) }
+    }
+}
+
+fn credential(req: &HttpRequest) -> Option<String> {
+    if let Some(key) = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(key.trim().to_owned());
+    }
+    let header = req.headers().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = header.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = credential(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+            let token = token.ok_or(ApiError::Unauthorized("unauthenticated", "send an access token or API key as `Authorization: Bearer …`"))?;
+            let user = if token.starts_with("ak.") {
+                state.store.authenticate_api_key(&token).await?
+            } else {
+                let (company, user) = state.tokens.check(&token).ok_or(ApiError::Unauthorized("invalid_token", "the access token is invalid or expired"))?;
+                let user = state.store.user(company.into(), user.into()).await.map_err(|_| ApiError::Unauthorized("invalid_token", "the access token is invalid or expired"))?;
+                if !user.active {
+                    return Err(ApiError::Unauthorized("invalid_token", "the account is deactivated"));
+                }
+                user
+            };
+            let company = state.store.company(user.company_id).await?;
+            Ok(Auth { user, company })
+        })
+    }
+}

@@ -1,0 +1,222 @@
+//! The demo company: two offices, brokers with different rights, an agency, a few hundred
+//! contacts with phones from several countries, listings with sellers and buyers, demands and
+//! notes. Deterministic, so the README and tests can rely on what is there.
+
+use crm_domain::contacts::{ContactData, ContactInput, Country};
+use crm_domain::org::{Role, Scope};
+use crm_domain::permissions::Permissions;
+use crm_domain::properties::{PartyRole, PropertyKind, PropertyStatus};
+use crm_store::Store;
+use crm_store::auth::PasswordHash;
+use crm_store::org::{User, UserInput};
+use crm_store::properties::{DemandData, PropertyData};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+/// Every demo user's password.
+pub const PASSWORD: &str = "demo-password";
+
+/// (email, name, role, office index, offer scope, demand scope, export, admin)
+const USERS: [(&str, &str, Role, usize, Scope, Scope, bool, bool); 6] = [
+    ("admin@demo.example", "Astrid Admin", Role::Administrator, 0, Scope::Company, Scope::Company, true, true),
+    ("erik@demo.example", "Erik Lindqvist", Role::OfficeManager, 0, Scope::Office, Scope::Office, true, false),
+    ("anna@demo.example", "Anna Berg", Role::Broker, 0, Scope::Own, Scope::Own, false, false),
+    ("lars@demo.example", "Lars Holm", Role::Broker, 0, Scope::Own, Scope::Office, false, false),
+    ("maria@demo.example", "Maria Svensson", Role::Broker, 1, Scope::Own, Scope::Own, false, false),
+    ("reception@demo.example", "Rita Reception", Role::Receptionist, 0, Scope::Own, Scope::Own, false, false),
+];
+
+/// What the demo prints and the README lists.
+pub fn logins_text() -> String {
+    let mut s = format!("Demo sign-ins (password for all: {PASSWORD}):\n");
+    for (email, name, role, office, offer, demand, export, admin) in USERS {
+        s.push_str(&format!(
+            "  {email:<24} {name:<16} {:<15} {} office; offers: {}, demands: {}{}{}\n",
+            role.as_str(),
+            ["Stockholm", "Göteborg"][office],
+            offer.as_str(),
+            demand.as_str(),
+            if export { ", export" } else { "" },
+            if admin { ", admin" } else { "" },
+        ));
+    }
+    s
+}
+
+const FIRST: [&str; 24] = [
+    "Anna", "Erik", "Karin", "Lars", "Sofia", "Johan", "Åsa", "Björn", "Jiří", "Tereza", "Petr", "Lucie", "Dmitrij", "Olga", "Алексей", "Наталья",
+    "João", "Ana", "Luís", "Conceição", "Maja", "Oskar", "Ingrid", "Nils",
+];
+const LAST: [&str; 24] = [
+    "Andersson", "Johansson", "Karlsson", "Nilsson", "Öberg", "Lindström", "Ekström", "Dvořák", "Novák", "Svobodová", "Černý", "Procházka",
+    "Ivanov", "Smirnova", "Кузнецов", "Попова", "Silva", "Santos", "Gonçalves", "Araújo", "Håkansson", "Sjöberg", "Nyström", "Wallin",
+];
+const STREETS: [(&str, &str, f64, f64); 8] = [
+    ("Götgatan", "Stockholm", 59.314, 18.072),
+    ("Odengatan", "Stockholm", 59.345, 18.055),
+    ("Hornsgatan", "Stockholm", 59.317, 18.050),
+    ("Vasagatan", "Göteborg", 57.700, 11.970),
+    ("Linnégatan", "Göteborg", 57.695, 11.952),
+    ("Storgatan", "Sundbyberg", 59.361, 17.971),
+    ("Kungsgatan", "Uppsala", 59.858, 17.640),
+    ("Avenyn", "Göteborg", 57.699, 11.975),
+];
+
+fn phone(rng: &mut StdRng) -> String {
+    let n = |rng: &mut StdRng, len: usize| (0..len).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect::<String>();
+    match rng.gen_range(0..10) {
+        // Mostly Swedish numbers, typed the way Swedes do.
+        0..=5 => format!("07{}-{} {} {}", rng.gen_range(0..4) * 2, n(rng, 3), n(rng, 2), n(rng, 2)),
+        6 => format!("+420 {}{} {} {}", ["6", "7"][rng.gen_range(0..2)], n(rng, 2), n(rng, 3), n(rng, 3)),
+        7 => format!("+7 9{} {}-{}-{}", n(rng, 2), n(rng, 3), n(rng, 2), n(rng, 2)),
+        8 => format!("+55 11 9{}-{}", n(rng, 4), n(rng, 4)),
+        _ => format!("08-{} {} {}", n(rng, 3), n(rng, 2), n(rng, 2)),
+    }
+}
+
+fn ascii(s: &str) -> String {
+    crm_domain::text::fold(s).chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+}
+
+/// Loads the demo company unless it is there already. Returns whether it was created.
+pub async fn load(store: &Store) -> anyhow::Result<bool> {
+    if store.authenticate(USERS[0].0, PASSWORD).await.is_ok() {
+        return Ok(false);
+    }
+    let (company, admin) = store
+        .create_company("Nordic Homes Demo", Country::SWEDEN, "Stockholm City", USERS[0].1, USERS[0].0, PASSWORD)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the demo company: {e}"))?;
+    let offices = [admin.office_id, store.create_office(company.id, "Göteborg").await.map_err(|e| anyhow::anyhow!("{e}"))?];
+    let hash = PasswordHash::new(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut users: Vec<User> = vec![admin.clone()];
+    for (email, name, role, office, offer_scope, demand_scope, export, is_admin) in USERS.into_iter().skip(1) {
+        let user = store
+            .create_user(
+                company.id,
+                UserInput {
+                    name: name.into(),
+                    email: email.into(),
+                    password: Some(hash.clone()),
+                    role,
+                    office_id: offices[office],
+                    permissions: Permissions { work_with_clients: true, offer_scope, demand_scope, export, admin: is_admin },
+                    active: true,
+                    notify_email: true,
+                    locale: None,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        users.push(user);
+    }
+    store.save_group(company.id, None, "Tip group – Stockholm", &[users[1].id, users[2].id, users[3].id]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let brokers: Vec<&User> = users.iter().filter(|u| matches!(u.role, Role::Broker | Role::OfficeManager)).collect();
+    let mut rng = StdRng::seed_from_u64(2026);
+
+    // Another agency: visible to everyone who works with clients, flagged by the caller lookup.
+    let agency = ContactData::parse(
+        &ContactInput {
+            kind: Some("agency".into()),
+            agency_name: Some("Skärgårdsmäklarna AB".into()),
+            first_name: Some("Per".into()),
+            last_name: Some("Mäklare".into()),
+            phones: vec!["08-555 123 45".into()],
+            emails: vec!["info@skargardsmaklarna.example".into()],
+            city: Some("Stockholm".into()),
+            ..Default::default()
+        },
+        company.country,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.create_contact(&admin.viewer(), &agency, users[1].id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+
+    let mut contacts = Vec::new();
+    for i in 0..300 {
+        let first = FIRST[rng.gen_range(0..FIRST.len())];
+        let last = LAST[rng.gen_range(0..LAST.len())];
+        let kind = ["verified", "standard", "standard", "standard", "draft"][i % 5];
+        let (street, city, lat, lon) = STREETS[rng.gen_range(0..STREETS.len())];
+        let input = ContactInput {
+            kind: Some(kind.into()),
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            phones: vec![phone(&mut rng)],
+            emails: if kind == "verified" || rng.gen_bool(0.5) { vec![format!("{}.{}{}@mail.example", ascii(first), ascii(last), i)] } else { vec![] },
+            street: Some(format!("{street} {}", rng.gen_range(1..120))),
+            city: Some(city.into()),
+            lat: Some(lat + rng.gen_range(-0.01..0.01)),
+            lon: Some(lon + rng.gen_range(-0.01..0.01)),
+            ..Default::default()
+        };
+        let data = ContactData::parse(&input, company.country).map_err(|e| anyhow::anyhow!("demo contact {i}: {e}"))?;
+        let owner = brokers[i % brokers.len()];
+        let c = store.create_contact(&owner.viewer(), &data, owner.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        contacts.push((c, owner));
+    }
+
+    let statuses = PropertyStatus::ALL;
+    for i in 0..60 {
+        let (seller, broker) = &contacts[i * 5];
+        let (street, city, lat, lon) = STREETS[i % STREETS.len()];
+        let data = PropertyData {
+            kind: PropertyKind::ALL[i % 3],
+            status: statuses[i % statuses.len()],
+            street: format!("{street} {}", 2 + i),
+            city: city.into(),
+            postal_code: Some(format!("1{:02} {:02}", 10 + i % 80, i % 100)),
+            country: company.country,
+            lat: Some(lat + rng.gen_range(-0.02..0.02)),
+            lon: Some(lon + rng.gen_range(-0.02..0.02)),
+            price: Some(rng.gen_range(18..120) * 100_000),
+            living_area: Some(f64::from(rng.gen_range(28..190))),
+            rooms: Some(f64::from(rng.gen_range(1..7))),
+            bedrooms: Some(rng.gen_range(0..5)),
+            parking_spaces: Some(rng.gen_range(0..3)),
+            neighbourhood: Some(["Södermalm", "Vasastan", "Majorna", "Linné", "Centrum"][i % 5].into()),
+            condominium: (i % 3 == 0).then(|| format!("BRF {street}")),
+            advertised: i % 4 != 0,
+            broker_id: Some(broker.id),
+        };
+        let viewer = broker.viewer();
+        let p = store.create_property(&viewer, &data, &company.currency).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        store.add_party(&viewer, p.id, seller.id, PartyRole::Seller).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if data.status == PropertyStatus::Sold {
+            let (buyer, _) = contacts.iter().filter(|(_, o)| o.id == broker.id).nth(3).unwrap_or(&contacts[1]);
+            if buyer.id != seller.id {
+                store.add_party(&viewer, p.id, buyer.id, PartyRole::Buyer).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+        }
+        store
+            .add_note(&viewer, seller.id, &format!("Listing presentation held at {}. Seller wants to move before summer.", p.title()), Some(p.id), None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let mut buyers: Vec<_> = contacts.iter().skip(1).step_by(4).collect();
+    buyers.shuffle(&mut rng);
+    for (contact, owner) in buyers.into_iter().take(50) {
+        let viewer = owner.viewer();
+        let min = rng.gen_range(15..60) * 100_000;
+        let d = store
+            .create_demand(
+                &viewer,
+                &DemandData {
+                    contact_id: contact.id,
+                    kind: Some(PropertyKind::ALL[rng.gen_range(0..2)]),
+                    min_price: Some(min),
+                    max_price: Some(min + 2_000_000),
+                    min_rooms: Some(f64::from(rng.gen_range(1..5))),
+                    area: Some(["Södermalm", "Vasastan", "Majorna", "Bromma"][rng.gen_range(0..4)].into()),
+                    note: None,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        store
+            .add_note(&viewer, contact.id, "Attended the viewing on Saturday; asked about the fee and the renovation of the facade.", None, Some(d.id))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(true)
+}

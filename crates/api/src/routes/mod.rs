@@ -1,0 +1,32 @@
+//! Route handlers, one module per area. Handlers parse, call the store, and shape the answer.
+
+pub mod admin;
+pub mod auth;
+pub mod contacts;
+pub mod health;
+pub mod properties;
+pub mod tasks;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every `/api/v1` route.
+pub fn configure(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    contacts::configure(cfg);
+    properties::configure(cfg);
+    admin::configure(cfg);
+    tasks::configure(cfg);
+}
+
+/// Default and largest page sizes.
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 200;
+
+/// Checks paging parameters.
+pub fn paging(limit: Option<u64>, offset: Option<u64>) -> Result<(u64, u64), crate::error::ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(crate::error::ApiError::bad_request("invalid_limit", Some("limit"), format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    Ok((limit, offset.unwrap_or(0)))
+}

@@ -1,0 +1,182 @@
+//! Store records turned into API bodies.
+
+use crm_domain::org::Scope;
+use crm_domain::permissions::Permissions;
+use crm_store::contacts::{ContactRecord, TimelineRecord};
+use crm_store::org::{Company, Directory, User};
+use crm_store::properties::{DemandRecord, PropertyRecord};
+use crm_types as t;
+
+use crate::error::ApiError;
+
+pub fn permissions(p: &Permissions) -> t::PermissionSet {
+    t::PermissionSet {
+        work_with_clients: p.work_with_clients,
+        offer_scope: p.offer_scope.as_str().to_owned(),
+        demand_scope: p.demand_scope.as_str().to_owned(),
+        export: p.export,
+        admin: p.admin,
+    }
+}
+
+pub fn parse_permissions(p: &t::PermissionSet) -> Result<Permissions, ApiError> {
+    let scope = |field: &str, v: &str| Scope::parse(v).ok_or_else(|| ApiError::invalid("invalid_scope", field, format!("'{v}' is not a scope (own, office, company)")));
+    Ok(Permissions {
+        work_with_clients: p.work_with_clients,
+        offer_scope: scope("permissions.offer_scope", &p.offer_scope)?,
+        demand_scope: scope("permissions.demand_scope", &p.demand_scope)?,
+        export: p.export,
+        admin: p.admin,
+    })
+}
+
+pub fn company(c: &Company) -> t::CompanySummary {
+    t::CompanySummary { id: c.id.0, name: c.name.clone(), country: c.country.code(), locale: c.locale.clone(), currency: c.currency.clone() }
+}
+
+pub fn user(u: &User, dir: &Directory) -> t::User {
+    t::User {
+        id: u.id.0,
+        name: u.name.clone(),
+        email: u.email.clone(),
+        role: u.role.as_str().to_owned(),
+        office_id: u.office_id.0,
+        office_name: dir.office_name(u.office_id),
+        permissions: permissions(&u.permissions),
+        active: u.active,
+        notify_email: u.notify_email,
+        locale: u.locale.clone(),
+    }
+}
+
+pub fn me(u: &User, c: &Company, dir: &Directory) -> t::Me {
+    t::Me {
+        id: u.id.0,
+        name: u.name.clone(),
+        email: u.email.clone(),
+        role: u.role.as_str().to_owned(),
+        office_id: u.office_id.0,
+        office_name: dir.office_name(u.office_id),
+        locale: u.locale.clone(),
+        permissions: permissions(&u.permissions),
+        company: company(c),
+    }
+}
+
+pub fn contact_summary(c: &ContactRecord, dir: &Directory) -> t::ContactSummary {
+    let d = &c.data;
+    t::ContactSummary {
+        id: c.id.0,
+        kind: d.kind.as_str().to_owned(),
+        display_name: d.display_name(),
+        first_name: d.first_name.clone(),
+        last_name: d.last_name.clone(),
+        agency_name: d.agency_name.clone(),
+        phones: d.phones.iter().map(|p| p.to_string()).collect(),
+        emails: d.emails.iter().map(|e| e.to_string()).collect(),
+        city: d.city.clone(),
+        owner_id: c.owner_id.0,
+        owner_name: dir.user_name(c.owner_id),
+        office_id: c.office_id.0,
+        office_name: dir.office_name(c.office_id),
+        on_offer: c.on_offer,
+        on_demand: c.on_demand,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+pub fn contact(c: &ContactRecord, dir: &Directory, properties: Vec<t::ContactProperty>, demands: Vec<t::Demand>) -> t::Contact {
+    let d = &c.data;
+    t::Contact {
+        summary: contact_summary(c, dir),
+        street: d.street.clone(),
+        postal_code: d.postal_code.clone(),
+        country: d.country.map(|c| c.code()),
+        lat: d.location.map(|p| p.lat),
+        lon: d.location.map(|p| p.lon),
+        opted_out: d.opted_out,
+        properties,
+        demands,
+    }
+}
+
+pub fn timeline(e: &TimelineRecord, dir: &Directory) -> t::TimelineEntry {
+    t::TimelineEntry {
+        id: e.id.0,
+        contact_id: e.contact_id.0,
+        kind: e.kind.clone(),
+        body: e.body.clone(),
+        property_id: e.property_id.map(|p| p.0),
+        demand_id: e.demand_id.map(|d| d.0),
+        author_id: e.author_id.map(|a| a.0),
+        author_name: e.author_id.map(|a| dir.user_name(a)),
+        created_at: e.created_at,
+    }
+}
+
+pub fn demand(d: &DemandRecord) -> t::Demand {
+    t::Demand {
+        id: d.id.0,
+        contact_id: d.contact_id.0,
+        broker_id: d.broker_id.0,
+        kind: d.kind.map(|k| k.as_str().to_owned()),
+        min_price: d.min_price,
+        max_price: d.max_price,
+        min_rooms: d.min_rooms,
+        area: d.area.clone(),
+        note: d.note.clone(),
+        active: d.active,
+        created_at: d.created_at,
+    }
+}
+
+pub fn property(p: &PropertyRecord) -> t::Property {
+    let d = &p.data;
+    t::Property {
+        id: p.id.0,
+        title: p.title(),
+        kind: d.kind.as_str().to_owned(),
+        status: d.status.as_str().to_owned(),
+        street: d.street.clone(),
+        city: d.city.clone(),
+        postal_code: d.postal_code.clone(),
+        country: d.country.code(),
+        lat: d.lat,
+        lon: d.lon,
+        price: d.price,
+        currency: p.currency.clone(),
+        living_area: d.living_area,
+        rooms: d.rooms,
+        bedrooms: d.bedrooms,
+        parking_spaces: d.parking_spaces,
+        neighbourhood: d.neighbourhood.clone(),
+        condominium: d.condominium.clone(),
+        advertised: d.advertised,
+        broker_id: p.broker_id.0,
+        office_id: p.office_id.0,
+        parties: p
+            .parties
+            .iter()
+            .map(|(c, role)| t::Party { contact_id: c.id.0, display_name: c.data.display_name(), role: role.as_str().to_owned() })
+            .collect(),
+        created_at: p.created_at,
+    }
+}
+
+/// Builds a page with a `next` link that keeps the request's other query parameters.
+pub fn page<T>(items: Vec<T>, total: u64, limit: u64, offset: u64, req: &actix_web::HttpRequest) -> t::Page<T> {
+    let next_offset = offset + items.len() as u64;
+    let next = (next_offset < total && !items.is_empty()).then(|| {
+        let mut pairs: Vec<String> = req
+            .query_string()
+            .split('&')
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("offset=") && !kv.starts_with("limit="))
+            .map(str::to_owned)
+            .collect();
+        pairs.push(format!("limit={limit}"));
+        pairs.push(format!("offset={next_offset}"));
+        format!("{}?{}", req.path(), pairs.join("&"))
+    });
+    t::Page { items, total, limit, offset, next }
+}

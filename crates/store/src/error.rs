@@ -1,0 +1,29 @@
+use crm_domain::contacts::ContactErrors;
+
+/// What can go wrong in a repository call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist, or the caller may not see it (the two are not told apart).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique value is taken.
+    #[error("{message}")]
+    Conflict { field: &'static str, message: String },
+    /// A value broke a rule.
+    #[error("{message}")]
+    Invalid { field: String, code: &'static str, message: String },
+    /// A contact's fields broke their kind's rules.
+    #[error(transparent)]
+    Contact(#[from] ContactErrors),
+    /// The caller lacks the right for this action.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("database error")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+impl StoreError {
+    pub(crate) fn invalid(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), code, message: message.into() }
+    }
+}
