@@ -63,12 +63,22 @@ const STREETS: [(&str, &str, f64, f64); 8] = [
     ("Avenyn", "Göteborg", 57.699, 11.975),
 ];
 
+/// A valid phone number in one of several countries' usual notations.
 fn phone(rng: &mut StdRng) -> String {
+    loop {
+        let candidate = phone_candidate(rng);
+        if crm_domain::contacts::Phone::parse(&candidate, Country::SWEDEN).is_ok() {
+            return candidate;
+        }
+    }
+}
+
+fn phone_candidate(rng: &mut StdRng) -> String {
     let n = |rng: &mut StdRng, len: usize| (0..len).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect::<String>();
     match rng.gen_range(0..10) {
         // Mostly Swedish numbers, typed the way Swedes do.
-        0..=5 => format!("07{}-{} {} {}", rng.gen_range(0..4) * 2, n(rng, 3), n(rng, 2), n(rng, 2)),
-        6 => format!("+420 {}{} {} {}", ["6", "7"][rng.gen_range(0..2)], n(rng, 2), n(rng, 3), n(rng, 3)),
+        0..=5 => format!("07{}-{} {} {}", ["0", "2", "3", "6"][rng.gen_range(0..4)], n(rng, 3), n(rng, 2), n(rng, 2)),
+        6 => format!("+420 {} {} {}", ["601", "603", "605", "608", "721", "724", "736", "777"][rng.gen_range(0..8)], n(rng, 3), n(rng, 3)),
         7 => format!("+7 9{} {}-{}-{}", n(rng, 2), n(rng, 3), n(rng, 2), n(rng, 2)),
         8 => format!("+55 11 9{}-{}", n(rng, 4), n(rng, 4)),
         _ => format!("08-{} {} {}", n(rng, 3), n(rng, 2), n(rng, 2)),

@@ -51,6 +51,18 @@ impl Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or API key").build()));
         components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
+        // Every authenticated operation can answer 401; say so once here rather than on each.
+        let unauthorized = utoipa::openapi::ResponseBuilder::new()
+            .description("Missing, invalid or expired credentials (`unauthenticated`, `invalid_token`)")
+            .content("application/json", utoipa::openapi::ContentBuilder::new().schema(Some(utoipa::openapi::Ref::from_schema_name("ApiError"))).build())
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+                if op.security.is_some() {
+                    op.responses.responses.entry("401".to_owned()).or_insert_with(|| unauthorized.clone().into());
+                }
+            }
+        }
     }
 }
 
@@ -75,6 +87,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Runs the server on an already bound listener until it is stopped.
 pub async fn serve(listener: std::net::TcpListener, store: Store, config: Config) -> std::io::Result<()> {
+    server(listener, store, config)?.await
+}
+
+/// The server on an already bound listener, ready to be awaited or spawned.
+pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> std::io::Result<actix_web::dev::Server> {
     let state = web::Data::new(AppState { store, tokens: auth::Tokens::new(&config.jwt_secret, &config.jwt_issuer, config.access_token_seconds) });
     let static_dir = config.static_dir.clone();
     HttpServer::new(move || {
@@ -97,9 +114,8 @@ pub async fn serve(listener: std::net::TcpListener, store: Store, config: Config
                 }
             })))
     })
-    .listen(listener)?
-    .run()
-    .await
+    .listen(listener)
+    .map(|s| s.run())
 }
 
 /// The interactive API docs page: Scalar reading the live spec.

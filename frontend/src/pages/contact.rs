@@ -1,0 +1,195 @@
+//! A contact's card: details, listings, demands, the timeline, notes and hand-over.
+
+use crm_types::{Contact, HandoverRequest, NoteWrite, TimelineEntry, User};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use crate::api;
+use crate::i18n::{date_time, money, t};
+use crate::pages::contacts::kind_badge;
+use crate::pages::login::RequireSession;
+
+#[component]
+pub fn ContactPage() -> impl IntoView {
+    view! { <RequireSession><Card/></RequireSession> }
+}
+
+/// One timeline entry.
+pub fn entry_view(e: TimelineEntry) -> impl IntoView {
+    let class = format!("entry entry-{}", e.kind);
+    view! {
+        <li class=class>
+            <div class="meta">{date_time(&e.created_at)}" · "{e.author_name.unwrap_or_default()}</div>
+            <div class="body">{e.body}</div>
+        </li>
+    }
+}
+
+#[component]
+fn Card() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let reload = RwSignal::new(0u32);
+    let contact = LocalResource::new(move || {
+        let id = id();
+        reload.get();
+        async move { api::get::<Contact>(&format!("/api/v1/contacts/{id}")).await }
+    });
+    let timeline = LocalResource::new(move || {
+        let id = id();
+        reload.get();
+        async move { api::get::<Vec<TimelineEntry>>(&format!("/api/v1/contacts/{id}/timeline")).await }
+    });
+    let currency = move || api::session().me.get().map(|m| m.company.currency).unwrap_or_default();
+
+    view! {
+        {move || match contact.get() {
+            None => view! { <p class="muted">{t("common.loading")}</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e.error.message}</p> }.into_any(),
+            Some(Ok(c)) => {
+                let s = c.summary.clone();
+                let address = [c.street.clone(), c.postal_code.clone(), s.city.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+                view! {
+                    <section class="contact-card">
+                        <header class="row">
+                            <h1 id="contact-name">{s.display_name.clone()}</h1>
+                            {kind_badge(&s.kind)}
+                            {s.on_offer.then(|| view! { <span class="badge side">{t("contact.side.offer")}</span> })}
+                            {s.on_demand.then(|| view! { <span class="badge side">{t("contact.side.demand")}</span> })}
+                            <span class="spacer"></span>
+                            <A href=format!("/contacts/{}/edit", s.id) attr:class="button">{t("contact.edit")}</A>
+                        </header>
+                        <div class="grid">
+                            <div class="card">
+                                <h2>{t("contact.details")}</h2>
+                                <dl>
+                                    <dt>{t("contacts.phone")}</dt><dd>{s.phones.join(", ")}</dd>
+                                    <dt>{t("contacts.email")}</dt><dd>{s.emails.join(", ")}</dd>
+                                    <dt>{t("contact.address")}</dt><dd>{address}</dd>
+                                    <dt>{t("contacts.owner")}</dt><dd id="contact-owner">{format!("{} · {}", s.owner_name, s.office_name)}</dd>
+                                </dl>
+                                {c.opted_out.then(|| view! { <p class="warning">{t("contact.opted_out")}</p> })}
+                            </div>
+                            <div class="card">
+                                <h2>{t("contact.properties")}</h2>
+                                {if c.properties.is_empty() {
+                                    view! { <p class="muted">{t("contact.no_properties")}</p> }.into_any()
+                                } else {
+                                    view! { <ul>{c.properties.iter().map(|p| view! {
+                                        <li>{p.title.clone()}" — "{t(&format!("party.{}", p.role))}" · "{t(&format!("status.{}", p.status))}</li>
+                                    }).collect_view()}</ul> }.into_any()
+                                }}
+                                <h2>{t("contact.demands")}</h2>
+                                {if c.demands.is_empty() {
+                                    view! { <p class="muted">{t("contact.no_demands")}</p> }.into_any()
+                                } else {
+                                    let cur = currency();
+                                    view! { <ul>{c.demands.iter().map(|d| {
+                                        let price = match (d.min_price, d.max_price) {
+                                            (Some(lo), Some(hi)) => format!("{} – {}", money(lo, &cur), money(hi, &cur)),
+                                            (None, Some(hi)) => format!("≤ {}", money(hi, &cur)),
+                                            (Some(lo), None) => format!("≥ {}", money(lo, &cur)),
+                                            (None, None) => String::new(),
+                                        };
+                                        view! { <li>{d.area.clone().unwrap_or_default()}" "{price}</li> }
+                                    }).collect_view()}</ul> }.into_any()
+                                }}
+                            </div>
+                        </div>
+                        <HandOver contact_id=s.id on_done=move || reload.update(|n| *n += 1)/>
+                    </section>
+                }.into_any()
+            }
+        }}
+        <section class="card">
+            <h2>{move || t("contact.timeline")}</h2>
+            <NoteForm contact_id=Signal::derive(id) on_done=move || reload.update(|n| *n += 1)/>
+            <ul class="timeline" id="timeline">
+                {move || timeline.get().and_then(Result::ok).unwrap_or_default().into_iter().map(entry_view).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn NoteForm(#[prop(into)] contact_id: Signal<String>, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = contact_id.get_untracked();
+        let body = NoteWrite { body: text.get_untracked(), property_id: None, demand_id: None };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, TimelineEntry>(&format!("/api/v1/contacts/{id}/notes"), &body).await {
+                Ok(_) => {
+                    text.set(String::new());
+                    error.set(None);
+                    on_done();
+                }
+                Err(e) => error.set(Some(e.error.message)),
+            }
+        });
+    };
+    view! {
+        <form class="note" on:submit=submit>
+            <textarea id="note-text" placeholder=move || t("contact.note.placeholder") prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+            <button id="add-note" type="submit">{move || t("contact.note.add")}</button>
+        </form>
+    }
+}
+
+#[component]
+fn HandOver(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+    let users = LocalResource::new(|| api::get::<Vec<User>>("/api/v1/users"));
+    let to = RwSignal::new(String::new());
+    let message = RwSignal::new(String::new());
+    let email = RwSignal::new(true);
+    let status = RwSignal::new(None::<Result<(), String>>);
+    let me = move || api::session().me.get();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(to_user_id) = Uuid::parse_str(&to.get_untracked()) else { return };
+        let body = HandoverRequest { to_user_id, message: Some(message.get_untracked()), notify_email: Some(email.get_untracked()) };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, ()>(&format!("/api/v1/contacts/{contact_id}/handover"), &body).await {
+                Ok(()) => {
+                    status.set(Some(Ok(())));
+                    message.set(String::new());
+                    on_done();
+                }
+                Err(e) => status.set(Some(Err(e.error.message))),
+            }
+        });
+    };
+    view! {
+        <details class="card handover">
+            <summary>{move || t("contact.handover")}</summary>
+            <form on:submit=submit>
+                <label>{move || t("contact.handover.to")}
+                    <select id="handover-to" required on:change=move |ev| to.set(event_target_value(&ev))>
+                        <option value="">"—"</option>
+                        {move || {
+                            let me = me();
+                            users.get().and_then(Result::ok).unwrap_or_default().into_iter()
+                                .filter(|u| u.active && u.permissions.work_with_clients && me.as_ref().is_some_and(|m| m.id != u.id && (m.office_id == u.office_id || m.permissions.admin)))
+                                .map(|u| view! { <option value=u.id.to_string()>{format!("{} · {}", u.name, u.office_name)}</option> })
+                                .collect_view()
+                        }}
+                    </select>
+                </label>
+                <label>{move || t("contact.handover.message")}
+                    <input id="handover-message" type="text" prop:value=message on:input=move |ev| message.set(event_target_value(&ev))/>
+                </label>
+                <label class="check"><input type="checkbox" prop:checked=email on:change=move |ev| email.set(event_target_checked(&ev))/>{move || t("contact.handover.email")}</label>
+                <button id="handover-submit" type="submit">{move || t("contact.handover.submit")}</button>
+                {move || status.get().map(|s| match s {
+                    Ok(()) => view! { <p class="ok">{t("contact.handover.done")}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                })}
+            </form>
+        </details>
+    }
+}

@@ -1,0 +1,98 @@
+//! The caller lookup ("client is calling"): type what the caller says, see who they are.
+
+use crm_types::LookupResult;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::{self, enc};
+use crate::i18n::{t, tf};
+use crate::pages::contact::entry_view;
+use crate::pages::contacts::kind_badge;
+use crate::pages::login::RequireSession;
+
+#[component]
+pub fn LookupPage() -> impl IntoView {
+    view! { <RequireSession><Lookup/></RequireSession> }
+}
+
+fn prefill_link(r: &LookupResult) -> String {
+    let p = &r.prefill;
+    let mut parts = Vec::new();
+    for (k, v) in [("first_name", &p.first_name), ("last_name", &p.last_name), ("phone", &p.phone), ("email", &p.email)] {
+        if let Some(v) = v {
+            parts.push(format!("{k}={}", enc(v)));
+        }
+    }
+    format!("/contacts/new?{}", parts.join("&"))
+}
+
+#[component]
+fn Lookup() -> impl IntoView {
+    let q = RwSignal::new(String::new());
+    let result = LocalResource::new(move || {
+        let text = q.get();
+        async move {
+            if text.trim().chars().count() < 2 {
+                return None;
+            }
+            Some(api::get::<LookupResult>(&format!("/api/v1/contacts/lookup?q={}", enc(&text))).await)
+        }
+    });
+    view! {
+        <section class="card lookup">
+            <h1>{move || t("lookup.title")}</h1>
+            <input id="lookup-input" type="search" autofocus placeholder=move || t("lookup.placeholder") prop:value=q on:input=move |ev| q.set(event_target_value(&ev))/>
+            <p class="hint">{move || t("lookup.hint")}</p>
+            {move || match result.get() {
+                None | Some(None) => ().into_any(),
+                Some(Some(Err(e))) => view! { <p class="error">{e.error.message}</p> }.into_any(),
+                Some(Some(Ok(r))) if r.matches.is_empty() => {
+                    let link = prefill_link(&r);
+                    view! {
+                        <div class="none">
+                            <p id="lookup-none">{tf("lookup.none", &[("q", &q.get_untracked())])}</p>
+                            <A href=link attr:class="button primary" attr:id="lookup-create">{t("lookup.create")}</A>
+                        </div>
+                    }.into_any()
+                }
+                Some(Some(Ok(r))) => {
+                    let link = prefill_link(&r);
+                    view! {
+                        <ul class="matches" id="lookup-matches">
+                            {r.matches.into_iter().map(|m| {
+                                let agency = m.agency.then(|| view! { <p class="warning agency">"⚠ "{t("lookup.agency")}</p> });
+                                let matched = t(&format!("lookup.matched.{}", m.matched_on));
+                                match m.contact {
+                                    Some(c) => view! {
+                                        <li class="match">
+                                            {agency}
+                                            <div class="row">
+                                                <A href=format!("/contacts/{}", c.id)><strong>{c.display_name.clone()}</strong></A>
+                                                {kind_badge(&c.kind)}
+                                                <span class="muted">{matched}</span>
+                                            </div>
+                                            <div class="muted">{c.phones.join(", ")}" "{c.emails.join(", ")}</div>
+                                            <div>{tf("lookup.owner", &[("owner", &m.owner_name)])}</div>
+                                            {(!m.history.is_empty()).then(|| view! {
+                                                <details open><summary>{t("lookup.history")}</summary>
+                                                <ul class="timeline">{m.history.into_iter().map(entry_view).collect_view()}</ul></details>
+                                            })}
+                                        </li>
+                                    }.into_any(),
+                                    None => view! {
+                                        <li class="match hidden">
+                                            {agency}
+                                            <span>{tf("lookup.hidden", &[("owner", &m.owner_name)])}</span>
+                                            " "<span class="muted">{matched}</span>
+                                        </li>
+                                    }.into_any(),
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <A href=link attr:class="button" attr:id="lookup-create">{t("lookup.create")}</A>
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per screen.
+
+pub mod admin;
+pub mod contact;
+pub mod contact_form;
+pub mod contacts;
+pub mod login;
+pub mod lookup;
+pub mod tasks;
