@@ -51,16 +51,19 @@ impl Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or API key").build()));
         components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
-        // Every authenticated operation can answer 401; say so once here rather than on each.
-        let unauthorized = utoipa::openapi::ResponseBuilder::new()
-            .description("Missing, invalid or expired credentials (`unauthenticated`, `invalid_token`)")
-            .content("application/json", utoipa::openapi::ContentBuilder::new().schema(Some(utoipa::openapi::Ref::from_schema_name("ApiError"))).build())
-            .build();
-        for item in openapi.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
-                if op.security.is_some() {
-                    op.responses.responses.entry("401".to_owned()).or_insert_with(|| unauthorized.clone().into());
-                }
+    }
+}
+
+/// Every authenticated operation can answer 401; said once here rather than on each handler.
+fn document_unauthorized(openapi: &mut utoipa::openapi::OpenApi) {
+    let unauthorized = utoipa::openapi::ResponseBuilder::new()
+        .description("Missing, invalid or expired credentials (`unauthenticated`, `invalid_token`)")
+        .content("application/json", utoipa::openapi::ContentBuilder::new().schema(Some(utoipa::openapi::Ref::from_schema_name("ApiError"))).build())
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+            if op.security.is_some() {
+                op.responses.responses.entry("401".to_owned()).or_insert_with(|| unauthorized.clone().into());
             }
         }
     }
@@ -82,7 +85,9 @@ fn api_app() -> utoipa_actix_web::UtoipaApp<
 
 /// The OpenAPI document, as served at `/api/openapi.json` and checked in at `api-spec/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_app().split_for_parts().1
+    let mut spec = api_app().split_for_parts().1;
+    document_unauthorized(&mut spec);
+    spec
 }
 
 /// Runs the server on an already bound listener until it is stopped.
@@ -95,7 +100,8 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
     let state = web::Data::new(AppState { store, tokens: auth::Tokens::new(&config.jwt_secret, &config.jwt_issuer, config.access_token_seconds) });
     let static_dir = config.static_dir.clone();
     HttpServer::new(move || {
-        let (app, spec) = api_app().split_for_parts();
+        let (app, mut spec) = api_app().split_for_parts();
+        document_unauthorized(&mut spec);
         let index = static_dir.join("index.html");
         app.app_data(state.clone())
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
