@@ -19,15 +19,21 @@ pub struct Session {
     pub checked: RwSignal<bool>,
 }
 
-pub fn session() -> Session {
-    expect_context::<Session>()
+thread_local! {
+    // One per page, reachable from event handlers and async tasks, which have no reactive owner
+    // to look a context up in.
+    static SESSION: Session = Session { me: RwSignal::new(None), checked: RwSignal::new(false) };
 }
 
-/// Sets up the session and, if tokens are stored, loads the user.
+pub fn session() -> Session {
+    SESSION.with(|s| *s)
+}
+
+/// Creates the app-wide signals under the app's root owner (a signal made first inside a page
+/// would be disposed with that page), then loads the user if tokens are stored.
 pub fn provide_session() {
-    crate::i18n::provide_locale();
-    let s = Session { me: RwSignal::new(None), checked: RwSignal::new(false) };
-    provide_context(s);
+    crate::i18n::init();
+    let s = session();
     leptos::task::spawn_local(async move {
         if LocalStorage::get::<String>(ACCESS).is_ok() {
             if let Ok(me) = get::<Me>("/api/v1/me").await {
@@ -59,7 +65,20 @@ pub fn sign_out() {
     go("/login");
 }
 
-/// Navigates without a router handle (used from async code).
+/// A place to send the user to from async code: set it, and the router navigates there. (The
+/// router's own navigate function needs the reactive owner, which async tasks do not have.)
+pub fn use_goto() -> RwSignal<Option<String>> {
+    let target = RwSignal::new(None::<String>);
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(path) = target.get() {
+            navigate(&path, Default::default());
+        }
+    });
+    target
+}
+
+/// Navigates with a full page load (used when the router is gone, e.g. after signing out).
 pub fn go(path: &str) {
     if let Some(w) = web_sys::window() {
         let _ = w.location().set_href(path);

@@ -26,19 +26,17 @@ fn swedish() -> &'static HashMap<String, String> {
     SV_MAP.get_or_init(|| catalog(SV))
 }
 
-/// The user's locale (BCP 47), e.g. `sv-SE`; English until someone signs in.
-fn locale_signal() -> RwSignal<String> {
-    match use_context::<RwSignal<String>>() {
-        Some(s) => s,
-        None => {
-            let s = RwSignal::new("en-GB".to_owned());
-            provide_context(s);
-            s
-        }
-    }
+thread_local! {
+    /// The user's locale (BCP 47), e.g. `sv-SE`; English until someone signs in.
+    static LOCALE: RwSignal<String> = RwSignal::new("en-GB".to_owned());
 }
 
-pub fn provide_locale() {
+fn locale_signal() -> RwSignal<String> {
+    LOCALE.with(|l| *l)
+}
+
+/// Creates the locale signal; call once from the app's root.
+pub fn init() {
     locale_signal();
 }
 

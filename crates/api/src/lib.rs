@@ -104,6 +104,7 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
         document_unauthorized(&mut spec);
         let index = static_dir.join("index.html");
         app.app_data(state.clone())
+            .wrap(actix_web::middleware::Compress::default())
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
             .route("/api/openapi.json", web::get().to(move || {
                 let spec = spec.clone();

@@ -3,7 +3,7 @@
 
 use crm_types::{Contact, ContactWrite};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{self, Failure};
 use crate::i18n::{t, tf};
@@ -86,7 +86,7 @@ fn ContactForm(initial: ContactWrite, id: Option<String>) -> impl IntoView {
     let opted_out = RwSignal::new(initial.opted_out);
     let failure = RwSignal::new(None::<Failure>);
     let busy = RwSignal::new(false);
-    let navigate = use_navigate();
+    let goto = api::use_goto();
     let editing = id.is_some();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -108,7 +108,6 @@ fn ContactForm(initial: ContactWrite, id: Option<String>) -> impl IntoView {
             owner_id: None,
         };
         let id = id.clone();
-        let navigate = navigate.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = match &id {
@@ -120,7 +119,7 @@ fn ContactForm(initial: ContactWrite, id: Option<String>) -> impl IntoView {
                 Ok(v) => {
                     failure.set(None);
                     let new_id = v.get("id").and_then(|i| i.as_str()).unwrap_or_default().to_owned();
-                    navigate(&format!("/contacts/{new_id}"), Default::default());
+                    goto.set(Some(format!("/contacts/{new_id}")));
                 }
                 Err(e) => failure.set(Some(e)),
             }

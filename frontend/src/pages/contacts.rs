@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{self, enc};
-use crate::i18n::{date, t, tf};
+use crate::i18n::{date, number, t, tf};
 use crate::pages::login::RequireSession;
 
 const PAGE: u64 = 25;
@@ -103,7 +103,7 @@ fn ContactList() -> impl IntoView {
                         </table>
                         <div class="pager row">
                             <button disabled=move || offset.get() == 0 on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE))>{t("common.previous")}</button>
-                            <span id="page-info">{tf("common.page", &[("from", &from.to_string()), ("to", &to.to_string()), ("total", &total.to_string())])}</span>
+                            <span id="page-info">{tf("common.page", &[("from", &number(from as f64)), ("to", &number(to as f64)), ("total", &number(total as f64))])}</span>
                             <button disabled=!has_next on:click=move |_| offset.update(|o| *o += PAGE)>{t("common.next")}</button>
                         </div>
                     }.into_any()

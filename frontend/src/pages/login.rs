@@ -13,21 +13,21 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let failed = RwSignal::new(false);
     let busy = RwSignal::new(false);
-    let navigate = use_navigate();
+    let goto = api::use_goto();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let body = LoginRequest { email: email.get_untracked(), password: password.get_untracked() };
-            match api::post::<_, TokenPair>("/api/v1/auth/login", &body).await {
+            let result = api::post::<_, TokenPair>("/api/v1/auth/login", &body).await;
+            busy.set(false);
+            match result {
                 Ok(pair) => {
                     api::store_tokens(&pair);
-                    navigate("/", Default::default());
+                    goto.set(Some("/".into()));
                 }
                 Err(_) => failed.set(true),
             }
-            busy.set(false);
         });
     };
     view! {

@@ -30,8 +30,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct ListParams {
     /// `agency`, `verified`, `standard` or `draft`.
     kind: Option<String>,
-    owner_id: Option<Uuid>,
-    office_id: Option<Uuid>,
+    /// Only contacts of this owner (an empty value means any).
+    #[param(value_type = Option<Uuid>)]
+    owner_id: Option<String>,
+    /// Only contacts owned within this office (an empty value means any).
+    #[param(value_type = Option<Uuid>)]
+    office_id: Option<String>,
     /// Text: name words (any case, no diacritics needed), a phone in any format, or an email.
     q: Option<String>,
     /// `name` (default), `-name`, `created_at`, `-created_at`, `updated_at`, `-updated_at`.
@@ -48,7 +52,18 @@ fn filter(p: &ListParams) -> ApiResult<ContactFilter> {
         .filter(|k| !k.is_empty())
         .map(|k| ContactKind::parse(k).ok_or_else(|| ApiError::bad_request("invalid_kind", Some("kind"), format!("'{k}' is not a kind of contact"))))
         .transpose()?;
-    Ok(ContactFilter { kind, owner_id: p.owner_id.map(UserId), office_id: p.office_id.map(OfficeId), text: p.q.clone() })
+    let id = |field: &str, v: &Option<String>| -> ApiResult<Option<Uuid>> {
+        match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => Uuid::parse_str(v).map(Some).map_err(|_| ApiError::bad_request("invalid_query", Some(field), format!("'{v}' is not an id"))),
+        }
+    };
+    Ok(ContactFilter {
+        kind,
+        owner_id: id("owner_id", &p.owner_id)?.map(UserId),
+        office_id: id("office_id", &p.office_id)?.map(OfficeId),
+        text: p.q.clone(),
+    })
 }
 
 fn input(w: &ContactWrite) -> ContactInput {
