@@ -56,7 +56,10 @@ pub fn store_tokens(pair: &TokenPair) {
 pub fn sign_out() {
     if let Ok(refresh) = LocalStorage::get::<String>(REFRESH) {
         leptos::task::spawn_local(async move {
-            let _ = RequestBuilder::new("/api/v1/auth/logout").method(Method::POST).json(&RefreshRequest { refresh_token: refresh }).map(|r| r.send());
+            let _ = RequestBuilder::new("/api/v1/auth/logout")
+                .method(Method::POST)
+                .json(&RefreshRequest { refresh_token: refresh })
+                .map(|r| r.send());
         });
     }
     LocalStorage::delete(ACCESS);
@@ -94,7 +97,15 @@ pub struct Failure {
 
 impl Failure {
     fn network(message: String) -> Self {
-        Self { status: 0, error: ApiError { code: "network".into(), message, field: None, errors: Vec::new() } }
+        Self {
+            status: 0,
+            error: ApiError {
+                code: "network".into(),
+                message,
+                field: None,
+                errors: Vec::new(),
+            },
+        }
     }
 
     /// The message for one form field, if the API blamed it.
@@ -121,8 +132,15 @@ async fn once(method: Method, path: &str, body: Option<&serde_json::Value>) -> R
 }
 
 async fn refresh() -> bool {
-    let Ok(token) = LocalStorage::get::<String>(REFRESH) else { return false };
-    let Ok(req) = RequestBuilder::new("/api/v1/auth/refresh").method(Method::POST).json(&RefreshRequest { refresh_token: token }) else { return false };
+    let Ok(token) = LocalStorage::get::<String>(REFRESH) else {
+        return false;
+    };
+    let Ok(req) = RequestBuilder::new("/api/v1/auth/refresh")
+        .method(Method::POST)
+        .json(&RefreshRequest { refresh_token: token })
+    else {
+        return false;
+    };
     match req.send().await {
         Ok(r) if r.ok() => match r.json::<TokenPair>().await {
             Ok(pair) => {
@@ -155,8 +173,12 @@ pub async fn request<T: DeserializeOwned>(method: Method, path: &str, body: Opti
         let text = if text.is_empty() { "null" } else { &text };
         serde_json::from_str(text).map_err(|e| Failure::network(format!("unexpected answer: {e}")))
     } else {
-        let error = serde_json::from_str::<ApiError>(&text)
-            .unwrap_or(ApiError { code: "http".into(), message: format!("HTTP {status}"), field: None, errors: Vec::new() });
+        let error = serde_json::from_str::<ApiError>(&text).unwrap_or(ApiError {
+            code: "http".into(),
+            message: format!("HTTP {status}"),
+            field: None,
+            errors: Vec::new(),
+        });
         Err(Failure { status, error })
     }
 }

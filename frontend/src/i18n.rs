@@ -75,7 +75,8 @@ fn options(pairs: &[(&str, &str)]) -> JsValue {
 /// A date and time in the user's locale.
 pub fn date_time(at: &DateTime<Utc>) -> String {
     let d = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
-    d.to_locale_string(&locale(), &options(&[("dateStyle", "medium"), ("timeStyle", "short")])).into()
+    d.to_locale_string(&locale(), &options(&[("dateStyle", "medium"), ("timeStyle", "short")]))
+        .into()
 }
 
 /// A date in the user's locale.
@@ -89,7 +90,11 @@ pub fn money(amount: i64, currency: &str) -> String {
     let locales = js_sys::Array::of1(&JsValue::from_str(&locale()));
     let opts = options(&[("style", "currency"), ("currency", currency), ("maximumFractionDigits", "0")]);
     let f = js_sys::Intl::NumberFormat::new(&locales, &opts.into());
-    f.format().call1(&JsValue::NULL, &JsValue::from_f64(amount as f64)).ok().and_then(|v| v.as_string()).unwrap_or_else(|| format!("{amount} {currency}"))
+    f.format()
+        .call1(&JsValue::NULL, &JsValue::from_f64(amount as f64))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| format!("{amount} {currency}"))
 }
 
 /// A number in the user's locale.

@@ -169,7 +169,11 @@ impl MigrationTrait for Migration {
             ),
             tenant_table(
                 "contact_tokens",
-                vec![sortable_text("token", backend), uuid("contact_id"), col("kind").small_integer().not_null().to_owned()],
+                vec![
+                    sortable_text("token", backend),
+                    uuid("contact_id"),
+                    col("kind").small_integer().not_null().to_owned(),
+                ],
                 &["token", "contact_id", "kind"],
             ),
             tenant_table(
@@ -200,7 +204,11 @@ impl MigrationTrait for Migration {
                 ],
                 &["id"],
             ),
-            tenant_table("property_parties", vec![uuid("property_id"), uuid("contact_id"), text("role"), time("created_at")], &["property_id", "contact_id", "role"]),
+            tenant_table(
+                "property_parties",
+                vec![uuid("property_id"), uuid("contact_id"), text("role"), time("created_at")],
+                &["property_id", "contact_id", "role"],
+            ),
             tenant_table(
                 "demands",
                 vec![
@@ -267,12 +275,30 @@ impl MigrationTrait for Migration {
             ),
             tenant_table(
                 "api_keys",
-                vec![uuid("id"), text("name"), uuid("user_id"), text("prefix"), text("key_hash"), uuid("created_by"), time("created_at"), time_null("revoked_at")],
+                vec![
+                    uuid("id"),
+                    text("name"),
+                    uuid("user_id"),
+                    text("prefix"),
+                    text("key_hash"),
+                    uuid("created_by"),
+                    time("created_at"),
+                    time_null("revoked_at"),
+                ],
                 &["id"],
             ),
             tenant_table(
                 "refresh_tokens",
-                vec![uuid("id"), uuid("user_id"), uuid("family_id"), text("token_hash"), time("expires_at"), time_null("used_at"), time_null("revoked_at"), time("created_at")],
+                vec![
+                    uuid("id"),
+                    uuid("user_id"),
+                    uuid("family_id"),
+                    text("token_hash"),
+                    time("expires_at"),
+                    time_null("used_at"),
+                    time_null("revoked_at"),
+                    time("created_at"),
+                ],
                 &["id"],
             ),
         ];
@@ -305,10 +331,26 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for t in [
-            "refresh_tokens", "api_keys", "outbox", "tasks", "timeline_entries", "demands", "property_parties", "properties",
-            "contact_tokens", "contacts", "group_members", "groups", "users", "offices", "logins", "companies",
+            "refresh_tokens",
+            "api_keys",
+            "outbox",
+            "tasks",
+            "timeline_entries",
+            "demands",
+            "property_parties",
+            "properties",
+            "contact_tokens",
+            "contacts",
+            "group_members",
+            "groups",
+            "users",
+            "offices",
+            "logins",
+            "companies",
         ] {
-            manager.drop_table(Table::drop().table(Alias::new(t)).if_exists().to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(Alias::new(t)).if_exists().to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -35,8 +35,12 @@ pub async fn fresh_database(backend: Backend) -> String {
         Backend::Postgres => {
             use sea_orm::{ConnectionTrait, Database};
             let admin = postgres_admin_url();
-            let db = Database::connect(&admin).await.expect("PostgreSQL for tests (set TEST_DATABASE_URL)");
-            db.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            let db = Database::connect(&admin)
+                .await
+                .expect("PostgreSQL for tests (set TEST_DATABASE_URL)");
+            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
             db.close().await.ok();
             let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).expect("database URL with a path");
             format!("{base}/{name}")
@@ -77,10 +81,23 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let server = crm_api::server(listener, store.clone(), config).expect("server");
     tokio::spawn(server);
     let (company, admin) = store
-        .create_company("Test Brokers", Country::SWEDEN, "Head office", "Ada Admin", &format!("admin-{}@test.example", uuid::Uuid::new_v4().simple()), ADMIN_PASSWORD)
+        .create_company(
+            "Test Brokers",
+            Country::SWEDEN,
+            "Head office",
+            "Ada Admin",
+            &format!("admin-{}@test.example", uuid::Uuid::new_v4().simple()),
+            ADMIN_PASSWORD,
+        )
         .await
         .expect("company");
-    TestApp { address, store, client: reqwest::Client::new(), company, admin }
+    TestApp {
+        address,
+        store,
+        client: reqwest::Client::new(),
+        company,
+        admin,
+    }
 }
 
 /// An answer: status and JSON body.
@@ -112,7 +129,11 @@ impl TestApp {
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
-        let body = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+        let body = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
         Answer { status, body }
     }
 
@@ -121,16 +142,35 @@ impl TestApp {
     }
 
     pub async fn post<B: Serialize>(&self, path: &str, token: &str, body: &B) -> Answer {
-        self.request(reqwest::Method::POST, path, Some(token), Some(serde_json::to_value(body).expect("json"))).await
+        self.request(
+            reqwest::Method::POST,
+            path,
+            Some(token),
+            Some(serde_json::to_value(body).expect("json")),
+        )
+        .await
     }
 
     pub async fn put<B: Serialize>(&self, path: &str, token: &str, body: &B) -> Answer {
-        self.request(reqwest::Method::PUT, path, Some(token), Some(serde_json::to_value(body).expect("json"))).await
+        self.request(
+            reqwest::Method::PUT,
+            path,
+            Some(token),
+            Some(serde_json::to_value(body).expect("json")),
+        )
+        .await
     }
 
     /// Signs in and returns the access token.
     pub async fn login(&self, email: &str, password: &str) -> String {
-        let a = self.request(reqwest::Method::POST, "/api/v1/auth/login", None, Some(serde_json::json!({"email": email, "password": password}))).await;
+        let a = self
+            .request(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
         assert_eq!(a.status, 200, "login failed: {}", a.body);
         a.body["access_token"].as_str().expect("token").to_owned()
     }

@@ -44,7 +44,14 @@ async fn health_and_readiness(backend: Backend) {
 
 async fn login_refresh_rotation_and_reuse_detection(backend: Backend) {
     let app = spawn_app(backend).await;
-    let login = app.request(reqwest::Method::POST, "/api/v1/auth/login", None, Some(json!({"email": app.admin.email.to_uppercase(), "password": ADMIN_PASSWORD}))).await;
+    let login = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": app.admin.email.to_uppercase(), "password": ADMIN_PASSWORD})),
+        )
+        .await;
     assert_eq!(login.status, 200, "{}", login.body);
     assert_eq!(login.body["token_type"], "Bearer");
     assert_eq!(login.body["user"]["permissions"]["admin"], true);
@@ -52,37 +59,102 @@ async fn login_refresh_rotation_and_reuse_detection(backend: Backend) {
     let me = app.get("/api/v1/me", login.body["access_token"].as_str().unwrap()).await;
     assert_eq!(me.body["email"], app.admin.email);
 
-    let rotated = app.request(reqwest::Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": first}))).await;
+    let rotated = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": first})),
+        )
+        .await;
     assert_eq!(rotated.status, 200);
     let second = rotated.body["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(first, second);
     // The spent token again: refused, and the whole sign-in is revoked.
-    let reuse = app.request(reqwest::Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": first}))).await;
+    let reuse = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": first})),
+        )
+        .await;
     assert_eq!((reuse.status, reuse.code()), (401, "invalid_credentials"));
-    let after = app.request(reqwest::Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": second}))).await;
+    let after = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": second})),
+        )
+        .await;
     assert_eq!(after.status, 401, "a stolen family must be revoked");
 
     // Sign out revokes.
-    let token = app.request(reqwest::Method::POST, "/api/v1/auth/login", None, Some(json!({"email": app.admin.email, "password": ADMIN_PASSWORD}))).await.body["refresh_token"].clone();
-    let out = app.request(reqwest::Method::POST, "/api/v1/auth/logout", None, Some(json!({"refresh_token": token}))).await;
+    let token = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": app.admin.email, "password": ADMIN_PASSWORD})),
+        )
+        .await
+        .body["refresh_token"]
+        .clone();
+    let out = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/logout",
+            None,
+            Some(json!({"refresh_token": token})),
+        )
+        .await;
     assert_eq!(out.status, 204);
-    let dead = app.request(reqwest::Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": token}))).await;
+    let dead = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": token})),
+        )
+        .await;
     assert_eq!(dead.status, 401);
 }
 
 async fn bad_credentials_and_tokens_are_401(backend: Backend) {
     let app = spawn_app(backend).await;
-    let wrong = app.request(reqwest::Method::POST, "/api/v1/auth/login", None, Some(json!({"email": app.admin.email, "password": "nope-nope-nope"}))).await;
+    let wrong = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": app.admin.email, "password": "nope-nope-nope"})),
+        )
+        .await;
     assert_eq!((wrong.status, wrong.code()), (401, "invalid_credentials"));
-    let nobody = app.request(reqwest::Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "ghost@x.example", "password": "whatever-123"}))).await;
+    let nobody = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": "ghost@x.example", "password": "whatever-123"})),
+        )
+        .await;
     assert_eq!(nobody.status, 401);
     let none = app.request(reqwest::Method::GET, "/api/v1/contacts", None, None).await;
     assert_eq!((none.status, none.code()), (401, "unauthenticated"));
     let forged = app.get("/api/v1/contacts", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.").await;
     assert_eq!((forged.status, forged.code()), (401, "invalid_token"));
-    let bad_key = app.get("/api/v1/contacts", "ak.00000000000000000000000000000000.00000000000000000000000000000000.abc").await;
+    let bad_key = app
+        .get(
+            "/api/v1/contacts",
+            "ak.00000000000000000000000000000000.00000000000000000000000000000000.abc",
+        )
+        .await;
     assert_eq!(bad_key.status, 401);
-    let malformed = app.request(reqwest::Method::POST, "/api/v1/auth/login", None, Some(json!({"email": 5}))).await;
+    let malformed = app
+        .request(reqwest::Method::POST, "/api/v1/auth/login", None, Some(json!({"email": 5})))
+        .await;
     assert_eq!((malformed.status, malformed.code()), (400, "invalid_json"));
 }
 
@@ -101,27 +173,55 @@ async fn contacts_are_validated_normalised_and_nothing_is_lost(backend: Backend)
     // Each kind's mandatory fields, reported per field.
     let agency = app.post("/api/v1/contacts", &token, &json!({"kind": "agency"})).await;
     assert_eq!((agency.status, agency.code()), (422, "validation_failed"));
-    let fields: Vec<&str> = agency.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = agency.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["agency_name", "phones"]);
-    let bad_phone = app.post("/api/v1/contacts", &token, &json!({"kind": "draft", "phones": ["12"]})).await;
+    let bad_phone = app
+        .post("/api/v1/contacts", &token, &json!({"kind": "draft", "phones": ["12"]}))
+        .await;
     assert_eq!((bad_phone.status, bad_phone.body["field"].as_str()), (422, Some("phones[0]")));
     assert_eq!(bad_phone.body["errors"][0]["code"], "invalid_phone");
-    let unknown_kind = app.post("/api/v1/contacts", &token, &json!({"kind": "vip", "last_name": "X"})).await;
+    let unknown_kind = app
+        .post("/api/v1/contacts", &token, &json!({"kind": "vip", "last_name": "X"}))
+        .await;
     assert_eq!(unknown_kind.status, 422);
-    let broken = app.request(reqwest::Method::POST, "/api/v1/contacts", Some(&token), Some(json!("not an object"))).await;
+    let broken = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/contacts",
+            Some(&token),
+            Some(json!("not an object")),
+        )
+        .await;
     assert_eq!((broken.status, broken.code()), (400, "invalid_json"));
 
     // A failed update changes nothing.
-    let failed = app.put(&format!("/api/v1/contacts/{id}"), &token, &json!({"kind": "verified", "last_name": "Öberg"})).await;
+    let failed = app
+        .put(
+            &format!("/api/v1/contacts/{id}"),
+            &token,
+            &json!({"kind": "verified", "last_name": "Öberg"}),
+        )
+        .await;
     assert_eq!(failed.status, 422);
     let still = app.get(&format!("/api/v1/contacts/{id}"), &token).await;
-    assert_eq!((still.body["kind"].as_str(), still.body["first_name"].as_str()), (Some("standard"), Some("Åsa")));
+    assert_eq!(
+        (still.body["kind"].as_str(), still.body["first_name"].as_str()),
+        (Some("standard"), Some("Åsa"))
+    );
 
     let updated = app
         .put(&format!("/api/v1/contacts/{id}"), &token, &json!({"kind": "verified", "first_name": "Åsa", "last_name": "Öberg-Lind", "phones": ["+46 70 123 45 67"], "emails": ["asa@example.se"], "city": "Uppsala"}))
         .await;
     assert_eq!(updated.status, 200, "{}", updated.body);
-    assert_eq!((updated.body["kind"].as_str(), updated.body["city"].as_str()), (Some("verified"), Some("Uppsala")));
+    assert_eq!(
+        (updated.body["kind"].as_str(), updated.body["city"].as_str()),
+        (Some("verified"), Some("Uppsala"))
+    );
     let missing = app.get(&format!("/api/v1/contacts/{}", uuid::Uuid::now_v7()), &token).await;
     assert_eq!((missing.status, missing.code()), (404, "not_found"));
     let not_uuid = app.get("/api/v1/contacts/abc", &token).await;
@@ -133,17 +233,33 @@ async fn list_paginates_sorts_and_filters(backend: Backend) {
     let token = app.admin_token().await;
     for (i, name) in ["Dvořák", "Andersson", "Černý", "Berg", "Novák"].iter().enumerate() {
         let kind = if i == 0 { "agency" } else { "standard" };
-        let a = app.post("/api/v1/contacts", &token, &json!({"kind": kind, "agency_name": "Reality X", "last_name": name, "phones": [format!("070-100 00 0{i}")]})).await;
+        let a = app
+            .post(
+                "/api/v1/contacts",
+                &token,
+                &json!({"kind": kind, "agency_name": "Reality X", "last_name": name, "phones": [format!("070-100 00 0{i}")]}),
+            )
+            .await;
         assert_eq!(a.status, 201, "{}", a.body);
     }
     let page = app.get("/api/v1/contacts?limit=2&sort=name", &token).await;
     assert_eq!(page.body["total"], 5);
-    let names: Vec<&str> = page.body["items"].as_array().unwrap().iter().map(|c| c["last_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["last_name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Andersson", "Berg"]);
     let next = page.body["next"].as_str().unwrap().to_owned();
     assert!(next.contains("offset=2") && next.contains("sort=name"), "{next}");
     let second = app.get(&next, &token).await;
-    let names: Vec<&str> = second.body["items"].as_array().unwrap().iter().map(|c| c["last_name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = second.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["last_name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Černý", "Dvořák"], "folded sort: Č sorts with C");
     let last = app.get("/api/v1/contacts?limit=2&offset=4&sort=name", &token).await;
     assert!(last.body["next"].is_null());
@@ -172,9 +288,21 @@ async fn caller_lookup_finds_every_format_and_redacts(backend: Backend) {
     let mine = app.post("/api/v1/contacts", &own, &json!({"kind": "standard", "first_name": "Jiří", "last_name": "Dvořák", "phones": ["070-555 12 34"], "emails": ["jiri@example.cz"]})).await;
     assert_eq!(mine.status, 201);
     // Someone else's client, and an agency.
-    let theirs = app.post("/api/v1/contacts", &admin, &json!({"kind": "standard", "first_name": "Jana", "last_name": "Dvořáková", "phones": ["+46 70 555 99 99"]})).await;
+    let theirs = app
+        .post(
+            "/api/v1/contacts",
+            &admin,
+            &json!({"kind": "standard", "first_name": "Jana", "last_name": "Dvořáková", "phones": ["+46 70 555 99 99"]}),
+        )
+        .await;
     assert_eq!(theirs.status, 201);
-    let agency = app.post("/api/v1/contacts", &admin, &json!({"kind": "agency", "agency_name": "Mäklarhuset", "phones": ["08-555 000 11"]})).await;
+    let agency = app
+        .post(
+            "/api/v1/contacts",
+            &admin,
+            &json!({"kind": "agency", "agency_name": "Mäklarhuset", "phones": ["08-555 000 11"]}),
+        )
+        .await;
     assert_eq!(agency.status, 201);
 
     for typed in ["070-555 12 34", "0705551234", "+46 70 555 12 34", "0046705551234", "70 555"] {
@@ -189,27 +317,49 @@ async fn caller_lookup_finds_every_format_and_redacts(backend: Backend) {
     let by_name = app.get("/api/v1/contacts/lookup?q=dvora", &own).await;
     let matches = by_name.body["matches"].as_array().unwrap();
     assert_eq!(matches.len(), 2, "{}", by_name.body);
-    let hidden = matches.iter().find(|m| m["visible"] == false).expect("the other broker's client exists");
+    let hidden = matches
+        .iter()
+        .find(|m| m["visible"] == false)
+        .expect("the other broker's client exists");
     assert!(hidden["contact"].is_null() && hidden["history"].as_array().unwrap().is_empty());
     assert_eq!(hidden["owner_name"], "Ada Admin");
     let visible = matches.iter().find(|m| m["visible"] == true).unwrap();
     assert_eq!(visible["history"][0]["kind"], "created");
 
     let agency_hit = app.get("/api/v1/contacts/lookup?q=08%20555%20000%2011", &own).await;
-    assert_eq!((agency_hit.body["matches"][0]["agency"].as_bool(), agency_hit.body["matches"][0]["visible"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (
+            agency_hit.body["matches"][0]["agency"].as_bool(),
+            agency_hit.body["matches"][0]["visible"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
 
     let none = app.get("/api/v1/contacts/lookup?q=Anna%20Maria%20Zyx", &own).await;
     assert!(none.body["matches"].as_array().unwrap().is_empty());
-    assert_eq!(none.body["prefill"], json!({"first_name": "Anna Maria", "last_name": "Zyx", "phone": null, "email": null}));
+    assert_eq!(
+        none.body["prefill"],
+        json!({"first_name": "Anna Maria", "last_name": "Zyx", "phone": null, "email": null})
+    );
     let short = app.get("/api/v1/contacts/lookup?q=a", &own).await;
     assert_eq!((short.status, short.code()), (400, "query_too_short"));
     // The hidden contact stays hidden everywhere else.
-    let direct = app.get(&format!("/api/v1/contacts/{}", theirs.body["id"].as_str().unwrap()), &own).await;
+    let direct = app
+        .get(&format!("/api/v1/contacts/{}", theirs.body["id"].as_str().unwrap()), &own)
+        .await;
     assert_eq!(direct.status, 404);
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 async fn timeline_notes_and_handover(backend: Backend) {
@@ -217,16 +367,38 @@ async fn timeline_notes_and_handover(backend: Backend) {
     let admin = app.admin_token().await;
     let office = app.admin.office_id.to_string();
     let colleague = make_user(&app, &admin, "colleague@test.example", &office, "own", "own", false).await;
-    let c = app.post("/api/v1/contacts", &admin, &json!({"kind": "draft", "last_name": "Holm"})).await;
+    let c = app
+        .post("/api/v1/contacts", &admin, &json!({"kind": "draft", "last_name": "Holm"}))
+        .await;
     let id = c.body["id"].as_str().unwrap().to_owned();
-    let note = app.post(&format!("/api/v1/contacts/{id}/notes"), &admin, &json!({"body": "Called about the flat in Vasastan"})).await;
+    let note = app
+        .post(
+            &format!("/api/v1/contacts/{id}/notes"),
+            &admin,
+            &json!({"body": "Called about the flat in Vasastan"}),
+        )
+        .await;
     assert_eq!(note.status, 201);
-    let empty = app.post(&format!("/api/v1/contacts/{id}/notes"), &admin, &json!({"body": "   "})).await;
+    let empty = app
+        .post(&format!("/api/v1/contacts/{id}/notes"), &admin, &json!({"body": "   "}))
+        .await;
     assert_eq!((empty.status, empty.body["field"].as_str()), (422, Some("body")));
 
-    let handover = app.post(&format!("/api/v1/contacts/{id}/handover"), &admin, &json!({"to_user_id": colleague["id"], "message": "Wants a valuation", "notify_email": true})).await;
+    let handover = app
+        .post(
+            &format!("/api/v1/contacts/{id}/handover"),
+            &admin,
+            &json!({"to_user_id": colleague["id"], "message": "Wants a valuation", "notify_email": true}),
+        )
+        .await;
     assert_eq!(handover.status, 204, "{}", handover.body);
-    let to_self_again = app.post(&format!("/api/v1/contacts/{id}/handover"), &admin, &json!({"to_user_id": colleague["id"]})).await;
+    let to_self_again = app
+        .post(
+            &format!("/api/v1/contacts/{id}/handover"),
+            &admin,
+            &json!({"to_user_id": colleague["id"]}),
+        )
+        .await;
     assert_eq!(to_self_again.code(), "already_owner");
 
     let ct = app.login("colleague@test.example", "password-123").await;
@@ -239,10 +411,19 @@ async fn timeline_notes_and_handover(backend: Backend) {
     let card = app.get(&format!("/api/v1/contacts/{id}"), &ct).await;
     assert_eq!(card.body["owner_name"], "colleague");
     let timeline = app.get(&format!("/api/v1/contacts/{id}/timeline"), &ct).await;
-    let kinds: Vec<&str> = timeline.body.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = timeline
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["handover", "note", "created"]);
     let task_id = tasks.body[0]["id"].as_str().unwrap();
-    assert_eq!(app.post(&format!("/api/v1/tasks/{task_id}/done"), &ct, &json!({})).await.status, 204);
+    assert_eq!(
+        app.post(&format!("/api/v1/tasks/{task_id}/done"), &ct, &json!({})).await.status,
+        204
+    );
     assert!(app.get("/api/v1/tasks", &ct).await.body.as_array().unwrap().is_empty());
 }
 
@@ -252,11 +433,23 @@ async fn properties_parties_and_demands_drive_visibility(backend: Backend) {
     let office = app.admin.office_id.to_string();
     make_user(&app, &admin, "offers@test.example", &office, "office", "own", false).await;
     let viewer = app.login("offers@test.example", "password-123").await;
-    let c = app.post("/api/v1/contacts", &admin, &json!({"kind": "standard", "last_name": "Seller", "phones": ["070-200 00 00"]})).await;
+    let c = app
+        .post(
+            "/api/v1/contacts",
+            &admin,
+            &json!({"kind": "standard", "last_name": "Seller", "phones": ["070-200 00 00"]}),
+        )
+        .await;
     let id = c.body["id"].as_str().unwrap().to_owned();
     // Unattached: visible per the wider scope (office).
     assert_eq!(app.get(&format!("/api/v1/contacts/{id}"), &viewer).await.status, 200);
-    let demand = app.post("/api/v1/demands", &admin, &json!({"contact_id": id, "max_price": 3000000, "area": "Södermalm"})).await;
+    let demand = app
+        .post(
+            "/api/v1/demands",
+            &admin,
+            &json!({"contact_id": id, "max_price": 3000000, "area": "Södermalm"}),
+        )
+        .await;
     assert_eq!(demand.status, 201, "{}", demand.body);
     // Now on the demand side only, and the viewer's demand scope is own.
     assert_eq!(app.get(&format!("/api/v1/contacts/{id}"), &viewer).await.status, 404);
@@ -264,26 +457,66 @@ async fn properties_parties_and_demands_drive_visibility(backend: Backend) {
     assert_eq!(p.status, 201, "{}", p.body);
     assert_eq!(p.body["currency"], "SEK");
     let pid = p.body["id"].as_str().unwrap().to_owned();
-    let party = app.post(&format!("/api/v1/properties/{pid}/parties"), &admin, &json!({"contact_id": id, "role": "seller"})).await;
+    let party = app
+        .post(
+            &format!("/api/v1/properties/{pid}/parties"),
+            &admin,
+            &json!({"contact_id": id, "role": "seller"}),
+        )
+        .await;
     assert_eq!(party.status, 200, "{}", party.body);
     assert_eq!(party.body["parties"][0]["role"], "seller");
-    let dup = app.post(&format!("/api/v1/properties/{pid}/parties"), &admin, &json!({"contact_id": id, "role": "seller"})).await;
+    let dup = app
+        .post(
+            &format!("/api/v1/properties/{pid}/parties"),
+            &admin,
+            &json!({"contact_id": id, "role": "seller"}),
+        )
+        .await;
     assert_eq!(dup.status, 409);
     // Seller too: the offer scope (office) lets the viewer see it.
     let card = app.get(&format!("/api/v1/contacts/{id}"), &viewer).await;
     assert_eq!(card.status, 200);
-    assert_eq!((card.body["on_offer"].as_bool(), card.body["on_demand"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (card.body["on_offer"].as_bool(), card.body["on_demand"].as_bool()),
+        (Some(true), Some(true))
+    );
     assert_eq!(card.body["properties"][0]["role"], "seller");
-    let bad_status = app.put(&format!("/api/v1/properties/{pid}"), &admin, &json!({"kind": "apartment", "status": "sold", "street": "Götgatan 1", "city": "Stockholm"})).await;
+    let bad_status = app
+        .put(
+            &format!("/api/v1/properties/{pid}"),
+            &admin,
+            &json!({"kind": "apartment", "status": "sold", "street": "Götgatan 1", "city": "Stockholm"}),
+        )
+        .await;
     assert_eq!(bad_status.status, 200);
-    let back = app.put(&format!("/api/v1/properties/{pid}"), &admin, &json!({"kind": "apartment", "status": "assignment", "street": "Götgatan 1", "city": "Stockholm"})).await;
+    let back = app
+        .put(
+            &format!("/api/v1/properties/{pid}"),
+            &admin,
+            &json!({"kind": "apartment", "status": "assignment", "street": "Götgatan 1", "city": "Stockholm"}),
+        )
+        .await;
     assert_eq!((back.status, back.code()), (422, "invalid_status_change"));
-    let removed = app.request(reqwest::Method::DELETE, &format!("/api/v1/properties/{pid}/parties/{id}/seller"), Some(&admin), None).await;
+    let removed = app
+        .request(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/properties/{pid}/parties/{id}/seller"),
+            Some(&admin),
+            None,
+        )
+        .await;
     assert_eq!(removed.status, 204);
     assert_eq!(app.get(&format!("/api/v1/contacts/{id}"), &viewer).await.status, 404);
     let list = app.get("/api/v1/properties?status=sold", &viewer).await;
     assert_eq!(list.body["total"], 1);
-    let negative = app.post("/api/v1/properties", &admin, &json!({"kind": "house", "status": "for_sale", "street": "X 1", "city": "Y", "price": -5})).await;
+    let negative = app
+        .post(
+            "/api/v1/properties",
+            &admin,
+            &json!({"kind": "house", "status": "for_sale", "street": "X 1", "city": "Y", "price": -5}),
+        )
+        .await;
     assert_eq!((negative.status, negative.body["field"].as_str()), (422, Some("price")));
 }
 
@@ -316,47 +549,104 @@ async fn admin_manages_offices_users_groups_and_keys(backend: Backend) {
     let lockout = app.put(&format!("/api/v1/users/{}", app.admin.id), &admin, &json!({"name": "Ada", "email": app.admin.email, "role": "administrator", "office_id": app.admin.office_id, "permissions": {"work_with_clients": true, "offer_scope": "company", "demand_scope": "company", "export": true, "admin": false}})).await;
     assert_eq!(lockout.code(), "self_lockout");
 
-    let group = app.post("/api/v1/groups", &admin, &json!({"name": "Tip group – Göteborg", "member_ids": [uid]})).await;
+    let group = app
+        .post(
+            "/api/v1/groups",
+            &admin,
+            &json!({"name": "Tip group – Göteborg", "member_ids": [uid]}),
+        )
+        .await;
     assert_eq!(group.status, 201);
     let gid = group.body["id"].as_str().unwrap();
-    let renamed = app.put(&format!("/api/v1/groups/{gid}"), &admin, &json!({"name": "Tips GBG", "member_ids": []})).await;
+    let renamed = app
+        .put(
+            &format!("/api/v1/groups/{gid}"),
+            &admin,
+            &json!({"name": "Tips GBG", "member_ids": []}),
+        )
+        .await;
     assert_eq!(renamed.body["member_ids"], json!([]));
-    let stranger = app.post("/api/v1/groups", &admin, &json!({"name": "G", "member_ids": [uuid::Uuid::now_v7()]})).await;
+    let stranger = app
+        .post(
+            "/api/v1/groups",
+            &admin,
+            &json!({"name": "G", "member_ids": [uuid::Uuid::now_v7()]}),
+        )
+        .await;
     assert_eq!(stranger.code(), "unknown_user");
 
     // An API key acts with its user's rights; revoked, it stops working.
-    let key = app.post("/api/v1/api-keys", &admin, &json!({"name": "Website forms", "user_id": uid})).await;
+    let key = app
+        .post("/api/v1/api-keys", &admin, &json!({"name": "Website forms", "user_id": uid}))
+        .await;
     assert_eq!(key.status, 201);
     let secret = key.body["secret"].as_str().unwrap().to_owned();
     let me = app.get("/api/v1/me", &secret).await;
     assert_eq!(me.body["email"], "broker@test.example");
-    let via_header = app.client.get(format!("{}/api/v1/me", app.address)).header("X-Api-Key", &secret).send().await.unwrap();
+    let via_header = app
+        .client
+        .get(format!("{}/api/v1/me", app.address))
+        .header("X-Api-Key", &secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(via_header.status(), 200);
     let listed = app.get("/api/v1/api-keys", &admin).await;
     assert!(listed.body[0]["secret"].is_null());
     let kid = key.body["id"].as_str().unwrap();
-    assert_eq!(app.request(reqwest::Method::DELETE, &format!("/api/v1/api-keys/{kid}"), Some(&admin), None).await.status, 204);
+    assert_eq!(
+        app.request(reqwest::Method::DELETE, &format!("/api/v1/api-keys/{kid}"), Some(&admin), None)
+            .await
+            .status,
+        204
+    );
     assert_eq!(app.get("/api/v1/me", &secret).await.status, 401);
 }
 
 async fn tenants_are_isolated(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
-    let c = app.post("/api/v1/contacts", &admin, &json!({"kind": "agency", "agency_name": "Shared Name AB", "emails": ["a@shared.example"]})).await;
+    let c = app
+        .post(
+            "/api/v1/contacts",
+            &admin,
+            &json!({"kind": "agency", "agency_name": "Shared Name AB", "emails": ["a@shared.example"]}),
+        )
+        .await;
     let id = c.body["id"].as_str().unwrap().to_owned();
     let (_, other_admin) = app
         .store
-        .create_company("Other Brokers", crm_domain::contacts::Country::CZECHIA, "Praha", "Otto", "otto@other.example", "otto-password-1")
+        .create_company(
+            "Other Brokers",
+            crm_domain::contacts::Country::CZECHIA,
+            "Praha",
+            "Otto",
+            "otto@other.example",
+            "otto-password-1",
+        )
         .await
         .unwrap();
     let other = app.login(&other_admin.email, "otto-password-1").await;
     assert_eq!(app.get(&format!("/api/v1/contacts/{id}"), &other).await.status, 404);
     assert_eq!(app.get("/api/v1/contacts", &other).await.body["total"], 0);
-    assert!(app.get("/api/v1/contacts/lookup?q=shared", &other).await.body["matches"].as_array().unwrap().is_empty());
+    assert!(
+        app.get("/api/v1/contacts/lookup?q=shared", &other).await.body["matches"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(app.get("/api/v1/users", &other).await.body.as_array().unwrap().len(), 1);
-    let cross = app.post(&format!("/api/v1/contacts/{id}/notes"), &other, &json!({"body": "hi"})).await;
+    let cross = app
+        .post(&format!("/api/v1/contacts/{id}/notes"), &other, &json!({"body": "hi"}))
+        .await;
     assert_eq!(cross.status, 404);
     // Czech company: local numbers are read as Czech.
-    let cz = app.post("/api/v1/contacts", &other, &json!({"kind": "standard", "last_name": "Novák", "phones": ["601 234 567"]})).await;
+    let cz = app
+        .post(
+            "/api/v1/contacts",
+            &other,
+            &json!({"kind": "standard", "last_name": "Novák", "phones": ["601 234 567"]}),
+        )
+        .await;
     assert_eq!(cz.body["phones"], json!(["+420601234567"]));
 }

@@ -40,7 +40,12 @@ async fn browser() -> (Driver, Client) {
     });
     let caps = caps.as_object().unwrap().clone();
     for _ in 0..50 {
-        if let Ok(client) = ClientBuilder::rustls().expect("tls").capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        if let Ok(client) = ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             return (driver, client);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -56,15 +61,22 @@ async fn shot(client: &Client, name: &str) {
 }
 
 async fn value(client: &Client, css: &str) -> String {
-    client.find(Locator::Css(css)).await.unwrap().prop("value").await.unwrap().unwrap_or_default()
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
 }
 
 async fn wait_text(client: &Client, css: &str, needle: &str) {
     for _ in 0..100 {
-        if let Ok(el) = client.find(Locator::Css(css)).await {
-            if el.text().await.unwrap_or_default().contains(needle) {
-                return;
-            }
+        if let Ok(el) = client.find(Locator::Css(css)).await
+            && el.text().await.unwrap_or_default().contains(needle)
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -74,14 +86,33 @@ async fn wait_text(client: &Client, css: &str, needle: &str) {
 
 async fn run(app: &TestApp, client: &Client) {
     client.goto(&format!("{}/login", app.address)).await.unwrap();
-    client.wait().for_element(Locator::Css("#email")).await.unwrap().send_keys(&app.admin.email).await.unwrap();
-    client.find(Locator::Css("#password")).await.unwrap().send_keys(crm_tests::ADMIN_PASSWORD).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys(&app.admin.email)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(crm_tests::ADMIN_PASSWORD)
+        .await
+        .unwrap();
     shot(client, "01-login").await;
     client.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
     wait_text(client, "nav.top", "Ada Admin").await;
 
     // The caller lookup: nobody by that name yet.
-    client.find(Locator::Css("nav.top a[href='/lookup']")).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::Css("nav.top a[href='/lookup']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let input = client.wait().for_element(Locator::Css("#lookup-input")).await.unwrap();
     input.send_keys("Ingrid Sjöström").await.unwrap();
     // The test company is Swedish, so the SPA speaks Swedish; the typed name is quoted either way.
@@ -93,43 +124,100 @@ async fn run(app: &TestApp, client: &Client) {
     client.wait().for_element(Locator::Css("#save-contact")).await.unwrap();
     assert_eq!(value(client, "#first_name").await, "Ingrid");
     assert_eq!(value(client, "#last_name").await, "Sjöström");
-    client.find(Locator::Css("#phone")).await.unwrap().send_keys("070-987 65 43").await.unwrap();
-    client.find(Locator::Css("input#email")).await.unwrap().send_keys("ingrid@example.se").await.unwrap();
+    client
+        .find(Locator::Css("#phone"))
+        .await
+        .unwrap()
+        .send_keys("070-987 65 43")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input#email"))
+        .await
+        .unwrap()
+        .send_keys("ingrid@example.se")
+        .await
+        .unwrap();
     // A bad second phone is refused by the server next to its field, and nothing is saved.
     client.find(Locator::Css("#phone2")).await.unwrap().send_keys("12").await.unwrap();
     client.find(Locator::Css("#save-contact")).await.unwrap().click().await.unwrap();
     wait_text(client, "form", "'12' is not a valid phone number").await;
     shot(client, "03-form-error").await;
     // Deleted with the keyboard, as a user would (WebDriver's clear() fires no input event).
-    client.find(Locator::Css("#phone2")).await.unwrap().send_keys("\u{E003}\u{E003}").await.unwrap();
+    client
+        .find(Locator::Css("#phone2"))
+        .await
+        .unwrap()
+        .send_keys("\u{E003}\u{E003}")
+        .await
+        .unwrap();
     client.find(Locator::Css("#save-contact")).await.unwrap().click().await.unwrap();
     wait_text(client, "#contact-name", "Ingrid Sjöström").await;
     wait_text(client, "#timeline", "Contact created").await;
     shot(client, "04-contact-card").await;
 
     // The list finds it, without diacritics and in any case.
-    client.find(Locator::Css("nav.top a[href='/']")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Css("#contact-search")).await.unwrap().send_keys("SJOSTROM").await.unwrap();
+    client
+        .find(Locator::Css("nav.top a[href='/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#contact-search"))
+        .await
+        .unwrap()
+        .send_keys("SJOSTROM")
+        .await
+        .unwrap();
     wait_text(client, "#contact-list", "Ingrid Sjöström").await;
     wait_text(client, "#contact-list", "+46709876543").await;
     shot(client, "05-list").await;
 
     // And the lookup now finds the caller by phone, typed another way.
-    client.find(Locator::Css("nav.top a[href='/lookup']")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Css("#lookup-input")).await.unwrap().send_keys("+46 70 987 65 43").await.unwrap();
+    client
+        .find(Locator::Css("nav.top a[href='/lookup']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#lookup-input"))
+        .await
+        .unwrap()
+        .send_keys("+46 70 987 65 43")
+        .await
+        .unwrap();
     wait_text(client, "#lookup-matches", "Ingrid Sjöström").await;
     shot(client, "06-lookup-found").await;
 }
 
 #[tokio::test]
 async fn sign_in_look_up_create_and_list() {
-    assert!(crm_tests::static_dir().join("index.html").exists(), "build the SPA first: scripts/build-frontend.sh");
+    assert!(
+        crm_tests::static_dir().join("index.html").exists(),
+        "build the SPA first: scripts/build-frontend.sh"
+    );
     let app = spawn_app(Backend::Sqlite).await;
     let (_driver, client) = browser().await;
     run(&app, &client).await;
     client.close().await.unwrap();
     // What the browser did is in the database.
-    let saved = app.store.lookup(&app.admin.viewer(), &crm_domain::contacts::LookupQuery::Name { words: vec!["ingrid".into()] }, 10).await.unwrap();
+    let saved = app
+        .store
+        .lookup(
+            &app.admin.viewer(),
+            &crm_domain::contacts::LookupQuery::Name {
+                words: vec!["ingrid".into()],
+            },
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].contact.data.emails[0].as_str(), "ingrid@example.se");
 }

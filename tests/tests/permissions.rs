@@ -49,13 +49,36 @@ fn scope() -> impl Strategy<Value = Scope> {
 
 fn world() -> impl Strategy<Value = World> {
     (1usize..=3).prop_flat_map(|offices| {
-        let user = (0..offices, prop::bool::weighted(0.85), scope(), scope(), any::<bool>())
-            .prop_map(|(office, work_with_clients, offer, demand, export)| UserSpec { office, work_with_clients, offer, demand, export });
+        let user = (0..offices, prop::bool::weighted(0.85), scope(), scope(), any::<bool>()).prop_map(
+            |(office, work_with_clients, offer, demand, export)| UserSpec {
+                office,
+                work_with_clients,
+                offer,
+                demand,
+                export,
+            },
+        );
         (Just(offices), prop::collection::vec(user, 1..=5)).prop_flat_map(|(offices, users)| {
             let n = users.len();
-            let contact = (prop::sample::select(ContactKind::ALL.to_vec()), 0..n, prop::bool::weighted(0.3), prop::bool::weighted(0.2), prop::bool::weighted(0.3))
-                .prop_map(|(kind, owner, seller, buyer, demand)| ContactSpec { kind, owner, seller, buyer, demand });
-            (Just(offices), Just(users), prop::collection::vec(contact, 0..=14)).prop_map(|(offices, users, contacts)| World { offices, users, contacts })
+            let contact = (
+                prop::sample::select(ContactKind::ALL.to_vec()),
+                0..n,
+                prop::bool::weighted(0.3),
+                prop::bool::weighted(0.2),
+                prop::bool::weighted(0.3),
+            )
+                .prop_map(|(kind, owner, seller, buyer, demand)| ContactSpec {
+                    kind,
+                    owner,
+                    seller,
+                    buyer,
+                    demand,
+                });
+            (Just(offices), Just(users), prop::collection::vec(contact, 0..=14)).prop_map(|(offices, users, contacts)| World {
+                offices,
+                users,
+                contacts,
+            })
         })
     })
 }
@@ -97,7 +120,14 @@ async fn check(app: &TestApp, hash: &PasswordHash, world: World) -> Result<(), T
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let (company, admin) = app
         .store
-        .create_company("Perm Co", crm_domain::contacts::Country::SWEDEN, "Office 0", "Admin", &format!("admin-{tag}@perm.example"), "admin-password-1")
+        .create_company(
+            "Perm Co",
+            crm_domain::contacts::Country::SWEDEN,
+            "Office 0",
+            "Admin",
+            &format!("admin-{tag}@perm.example"),
+            "admin-password-1",
+        )
         .await
         .map_err(err)?;
     let mut offices: Vec<OfficeId> = vec![admin.office_id];
@@ -117,7 +147,13 @@ async fn check(app: &TestApp, hash: &PasswordHash, world: World) -> Result<(), T
                     password: Some(hash.clone()),
                     role: Role::Broker,
                     office_id: offices[u.office],
-                    permissions: Permissions { work_with_clients: u.work_with_clients, offer_scope: u.offer, demand_scope: u.demand, export: u.export, admin: false },
+                    permissions: Permissions {
+                        work_with_clients: u.work_with_clients,
+                        offer_scope: u.offer,
+                        demand_scope: u.demand,
+                        export: u.export,
+                        admin: false,
+                    },
                     active: true,
                     notify_email: false,
                     locale: None,
@@ -162,23 +198,45 @@ async fn check(app: &TestApp, hash: &PasswordHash, world: World) -> Result<(), T
         let data = ContactData::parse(&contact_input(c.kind, i), company.country).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let record = app.store.create_contact(&god, &data, users[c.owner]).await.map_err(err)?;
         if c.seller {
-            app.store.add_party(&god, listing.id, record.id, PartyRole::Seller).await.map_err(err)?;
+            app.store
+                .add_party(&god, listing.id, record.id, PartyRole::Seller)
+                .await
+                .map_err(err)?;
         }
         if c.buyer {
-            app.store.add_party(&god, listing.id, record.id, PartyRole::Buyer).await.map_err(err)?;
+            app.store
+                .add_party(&god, listing.id, record.id, PartyRole::Buyer)
+                .await
+                .map_err(err)?;
         }
         if c.demand {
-            let d = DemandData { contact_id: record.id, kind: None, min_price: None, max_price: None, min_rooms: None, area: None, note: None };
+            let d = DemandData {
+                contact_id: record.id,
+                kind: None,
+                min_price: None,
+                max_price: None,
+                min_rooms: None,
+                area: None,
+                note: None,
+            };
             app.store.create_demand(&god, &d).await.map_err(err)?;
         }
         ids.push(record.id.0.to_string());
     }
 
     for (u, key) in keys.iter().enumerate() {
-        let expected: BTreeSet<String> = (0..ids.len()).filter(|&c| reference(&world, u, c)).map(|c| ids[c].clone()).collect();
+        let expected: BTreeSet<String> = (0..ids.len())
+            .filter(|&c| reference(&world, u, c))
+            .map(|c| ids[c].clone())
+            .collect();
         let list = app.get("/api/v1/contacts?limit=200", key).await;
         prop_assert_eq!(list.status, 200);
-        let listed: BTreeSet<String> = list.body["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+        let listed: BTreeSet<String> = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
         prop_assert_eq!(&listed, &expected, "list of user {}", u);
         prop_assert_eq!(list.body["total"].as_u64(), Some(expected.len() as u64), "count of user {}", u);
         let searched = app.get("/api/v1/contacts?q=perm&limit=200", key).await;
@@ -196,10 +254,20 @@ async fn check(app: &TestApp, hash: &PasswordHash, world: World) -> Result<(), T
             let matches = lookup.body["matches"].as_array().unwrap();
             prop_assert_eq!(matches.len(), 1, "lookup of contact {} as user {}: {}", c, u, lookup.body);
             prop_assert_eq!(matches[0]["visible"].as_bool(), Some(visible));
-            prop_assert_eq!(matches[0]["contact"].is_null(), !visible, "a hidden match must carry no contact data");
+            prop_assert_eq!(
+                matches[0]["contact"].is_null(),
+                !visible,
+                "a hidden match must carry no contact data"
+            );
         }
 
-        let export = app.client.get(format!("{}/api/v1/contacts/export", app.address)).bearer_auth(key).send().await.unwrap();
+        let export = app
+            .client
+            .get(format!("{}/api/v1/contacts/export", app.address))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
         let may_export = world.users[u].work_with_clients && world.users[u].export;
         prop_assert_eq!(export.status().as_u16(), if may_export { 200 } else { 403 });
         if may_export {
@@ -212,11 +280,19 @@ async fn check(app: &TestApp, hash: &PasswordHash, world: World) -> Result<(), T
 }
 
 fn run(backend: Backend) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let app = rt.block_on(spawn_app(backend));
     let hash = PasswordHash::new("perm-password-1").unwrap();
     let cases = std::env::var("PERMISSION_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24);
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
     let result = runner.run(&world(), |w| rt.block_on(check(&app, &hash, w)));
     if let Err(e) = result {
         panic!("{e}");

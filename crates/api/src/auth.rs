@@ -45,12 +45,25 @@ impl Tokens {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation, issuer: issuer.to_owned(), ttl_seconds }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: issuer.to_owned(),
+            ttl_seconds,
+        }
     }
 
     pub fn issue(&self, user: &User) -> Result<String, ApiError> {
         let now = Utc::now().timestamp();
-        let claims = Claims { sub: user.id.0, cid: user.company_id.0, iss: self.issuer.clone(), aud: AUDIENCE.to_owned(), iat: now, exp: now + self.ttl_seconds };
+        let claims = Claims {
+            sub: user.id.0,
+            cid: user.company_id.0,
+            iss: self.issuer.clone(),
+            aud: AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + self.ttl_seconds,
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::Internal(e.into()))
     }
 
@@ -74,12 +87,20 @@ impl Auth {
 
     /// Refuses the request unless the user is an administrator.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.user.permissions.admin { Ok(()) } else { Err(ApiError::Forbidden("administrator rights are required")) }
+        if self.user.permissions.admin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("administrator rights are required"))
+        }
     }
 
     /// Refuses the request unless the user works with clients.
     pub fn require_clients(&self) -> Result<(), ApiError> {
-        if self.user.permissions.work_with_clients { Ok(()) } else { Err(ApiError::Forbidden("the right to work with clients is required")) }
+        if self.user.permissions.work_with_clients {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("the right to work with clients is required"))
+        }
     }
 }
 
@@ -101,12 +122,22 @@ impl FromRequest for Auth {
         let token = credential(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-            let token = token.ok_or(ApiError::Unauthorized("unauthenticated", "send an access token or API key as `Authorization: Bearer …`"))?;
+            let token = token.ok_or(ApiError::Unauthorized(
+                "unauthenticated",
+                "send an access token or API key as `Authorization: Bearer …`",
+            ))?;
             let user = if token.starts_with("ak.") {
                 state.store.authenticate_api_key(&token).await?
             } else {
-                let (company, user) = state.tokens.check(&token).ok_or(ApiError::Unauthorized("invalid_token", "the access token is invalid or expired"))?;
-                let user = state.store.user(company.into(), user.into()).await.map_err(|_| ApiError::Unauthorized("invalid_token", "the access token is invalid or expired"))?;
+                let (company, user) = state
+                    .tokens
+                    .check(&token)
+                    .ok_or(ApiError::Unauthorized("invalid_token", "the access token is invalid or expired"))?;
+                let user = state
+                    .store
+                    .user(company.into(), user.into())
+                    .await
+                    .map_err(|_| ApiError::Unauthorized("invalid_token", "the access token is invalid or expired"))?;
                 if !user.active {
                     return Err(ApiError::Unauthorized("invalid_token", "the account is deactivated"));
                 }

@@ -34,11 +34,18 @@ impl Config {
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                let (k, v) = line.split_once('=').with_context(|| format!("{}:{}: expected KEY=VALUE", path.display(), n + 1))?;
+                let (k, v) = line
+                    .split_once('=')
+                    .with_context(|| format!("{}:{}: expected KEY=VALUE", path.display(), n + 1))?;
                 from_file.insert(k.trim().to_owned(), v.trim().trim_matches('"').to_owned());
             }
         }
-        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty()).or_else(|| from_file.get(k).cloned());
+        let get = |k: &str| {
+            std::env::var(k)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .or_else(|| from_file.get(k).cloned())
+        };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let jwt_secret = match get("CRM_JWT_SECRET") {
             Some(s) if s.len() >= 32 => s.into_bytes(),
@@ -47,10 +54,16 @@ impl Config {
         };
         Ok(Self {
             database_url,
-            static_dir: get("CRM_STATIC_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("frontend/dist")),
+            static_dir: get("CRM_STATIC_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("frontend/dist")),
             jwt_secret,
             jwt_issuer: get("CRM_JWT_ISSUER").unwrap_or_else(|| "open-crm".to_owned()),
-            access_token_seconds: get("CRM_ACCESS_TOKEN_SECONDS").map(|s| s.parse()).transpose().context("CRM_ACCESS_TOKEN_SECONDS")?.unwrap_or(900),
+            access_token_seconds: get("CRM_ACCESS_TOKEN_SECONDS")
+                .map(|s| s.parse())
+                .transpose()
+                .context("CRM_ACCESS_TOKEN_SECONDS")?
+                .unwrap_or(900),
         })
     }
 }
@@ -59,10 +72,10 @@ impl Config {
 fn local_secret() -> anyhow::Result<Vec<u8>> {
     use rand::RngCore;
     let path = Path::new("data/jwt.secret");
-    if let Ok(existing) = std::fs::read(path) {
-        if existing.len() >= 32 {
-            return Ok(existing);
-        }
+    if let Ok(existing) = std::fs::read(path)
+        && existing.len() >= 32
+    {
+        return Ok(existing);
     }
     std::fs::create_dir_all("data")?;
     let mut bytes = [0u8; 48];

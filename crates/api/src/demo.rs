@@ -17,20 +17,96 @@ use rand::{Rng, SeedableRng};
 /// Every demo user's password.
 pub const PASSWORD: &str = "demo-password";
 
-/// (email, name, role, office index, offer scope, demand scope, export, admin)
-const USERS: [(&str, &str, Role, usize, Scope, Scope, bool, bool); 6] = [
-    ("admin@demo.example", "Astrid Admin", Role::Administrator, 0, Scope::Company, Scope::Company, true, true),
-    ("erik@demo.example", "Erik Lindqvist", Role::OfficeManager, 0, Scope::Office, Scope::Office, true, false),
-    ("anna@demo.example", "Anna Berg", Role::Broker, 0, Scope::Own, Scope::Own, false, false),
-    ("lars@demo.example", "Lars Holm", Role::Broker, 0, Scope::Own, Scope::Office, false, false),
-    ("maria@demo.example", "Maria Svensson", Role::Broker, 1, Scope::Own, Scope::Own, false, false),
-    ("reception@demo.example", "Rita Reception", Role::Receptionist, 0, Scope::Own, Scope::Own, false, false),
+/// A demo sign-in and its rights.
+struct DemoUser {
+    email: &'static str,
+    name: &'static str,
+    role: Role,
+    /// 0: Stockholm City, 1: Göteborg.
+    office: usize,
+    offer: Scope,
+    demand: Scope,
+    export: bool,
+    admin: bool,
+}
+
+const USERS: [DemoUser; 6] = [
+    DemoUser {
+        email: "admin@demo.example",
+        name: "Astrid Admin",
+        role: Role::Administrator,
+        office: 0,
+        offer: Scope::Company,
+        demand: Scope::Company,
+        export: true,
+        admin: true,
+    },
+    DemoUser {
+        email: "erik@demo.example",
+        name: "Erik Lindqvist",
+        role: Role::OfficeManager,
+        office: 0,
+        offer: Scope::Office,
+        demand: Scope::Office,
+        export: true,
+        admin: false,
+    },
+    DemoUser {
+        email: "anna@demo.example",
+        name: "Anna Berg",
+        role: Role::Broker,
+        office: 0,
+        offer: Scope::Own,
+        demand: Scope::Own,
+        export: false,
+        admin: false,
+    },
+    DemoUser {
+        email: "lars@demo.example",
+        name: "Lars Holm",
+        role: Role::Broker,
+        office: 0,
+        offer: Scope::Own,
+        demand: Scope::Office,
+        export: false,
+        admin: false,
+    },
+    DemoUser {
+        email: "maria@demo.example",
+        name: "Maria Svensson",
+        role: Role::Broker,
+        office: 1,
+        offer: Scope::Own,
+        demand: Scope::Own,
+        export: false,
+        admin: false,
+    },
+    DemoUser {
+        email: "reception@demo.example",
+        name: "Rita Reception",
+        role: Role::Receptionist,
+        office: 0,
+        offer: Scope::Own,
+        demand: Scope::Own,
+        export: false,
+        admin: false,
+    },
 ];
 
 /// What the demo prints and the README lists.
 pub fn logins_text() -> String {
     let mut s = format!("Demo sign-ins (password for all: {PASSWORD}):\n");
-    for (email, name, role, office, offer, demand, export, admin) in USERS {
+    for DemoUser {
+        email,
+        name,
+        role,
+        office,
+        offer,
+        demand,
+        export,
+        admin,
+    } in USERS
+    {
         s.push_str(&format!(
             "  {email:<24} {name:<16} {:<15} {} office; offers: {}, demands: {}{}{}\n",
             role.as_str(),
@@ -45,12 +121,56 @@ pub fn logins_text() -> String {
 }
 
 const FIRST: [&str; 24] = [
-    "Anna", "Erik", "Karin", "Lars", "Sofia", "Johan", "Åsa", "Björn", "Jiří", "Tereza", "Petr", "Lucie", "Dmitrij", "Olga", "Алексей", "Наталья",
-    "João", "Ana", "Luís", "Conceição", "Maja", "Oskar", "Ingrid", "Nils",
+    "Anna",
+    "Erik",
+    "Karin",
+    "Lars",
+    "Sofia",
+    "Johan",
+    "Åsa",
+    "Björn",
+    "Jiří",
+    "Tereza",
+    "Petr",
+    "Lucie",
+    "Dmitrij",
+    "Olga",
+    "Алексей",
+    "Наталья",
+    "João",
+    "Ana",
+    "Luís",
+    "Conceição",
+    "Maja",
+    "Oskar",
+    "Ingrid",
+    "Nils",
 ];
 const LAST: [&str; 24] = [
-    "Andersson", "Johansson", "Karlsson", "Nilsson", "Öberg", "Lindström", "Ekström", "Dvořák", "Novák", "Svobodová", "Černý", "Procházka",
-    "Ivanov", "Smirnova", "Кузнецов", "Попова", "Silva", "Santos", "Gonçalves", "Araújo", "Håkansson", "Sjöberg", "Nyström", "Wallin",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Öberg",
+    "Lindström",
+    "Ekström",
+    "Dvořák",
+    "Novák",
+    "Svobodová",
+    "Černý",
+    "Procházka",
+    "Ivanov",
+    "Smirnova",
+    "Кузнецов",
+    "Попова",
+    "Silva",
+    "Santos",
+    "Gonçalves",
+    "Araújo",
+    "Håkansson",
+    "Sjöberg",
+    "Nyström",
+    "Wallin",
 ];
 const STREETS: [(&str, &str, f64, f64); 8] = [
     ("Götgatan", "Stockholm", 59.314, 18.072),
@@ -77,8 +197,19 @@ fn phone_candidate(rng: &mut StdRng) -> String {
     let n = |rng: &mut StdRng, len: usize| (0..len).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect::<String>();
     match rng.gen_range(0..10) {
         // Mostly Swedish numbers, typed the way Swedes do.
-        0..=5 => format!("07{}-{} {} {}", ["0", "2", "3", "6"][rng.gen_range(0..4)], n(rng, 3), n(rng, 2), n(rng, 2)),
-        6 => format!("+420 {} {} {}", ["601", "603", "605", "608", "721", "724", "736", "777"][rng.gen_range(0..8)], n(rng, 3), n(rng, 3)),
+        0..=5 => format!(
+            "07{}-{} {} {}",
+            ["0", "2", "3", "6"][rng.gen_range(0..4)],
+            n(rng, 3),
+            n(rng, 2),
+            n(rng, 2)
+        ),
+        6 => format!(
+            "+420 {} {} {}",
+            ["601", "603", "605", "608", "721", "724", "736", "777"][rng.gen_range(0..8)],
+            n(rng, 3),
+            n(rng, 3)
+        ),
         7 => format!("+7 9{} {}-{}-{}", n(rng, 2), n(rng, 3), n(rng, 2), n(rng, 2)),
         8 => format!("+55 11 9{}-{}", n(rng, 4), n(rng, 4)),
         _ => format!("08-{} {} {}", n(rng, 3), n(rng, 2), n(rng, 2)),
@@ -91,17 +222,40 @@ fn ascii(s: &str) -> String {
 
 /// Loads the demo company unless it is there already. Returns whether it was created.
 pub async fn load(store: &Store) -> anyhow::Result<bool> {
-    if store.authenticate(USERS[0].0, PASSWORD).await.is_ok() {
+    if store.authenticate(USERS[0].email, PASSWORD).await.is_ok() {
         return Ok(false);
     }
     let (company, admin) = store
-        .create_company("Nordic Homes Demo", Country::SWEDEN, "Stockholm City", USERS[0].1, USERS[0].0, PASSWORD)
+        .create_company(
+            "Nordic Homes Demo",
+            Country::SWEDEN,
+            "Stockholm City",
+            USERS[0].name,
+            USERS[0].email,
+            PASSWORD,
+        )
         .await
         .map_err(|e| anyhow::anyhow!("creating the demo company: {e}"))?;
-    let offices = [admin.office_id, store.create_office(company.id, "Göteborg").await.map_err(|e| anyhow::anyhow!("{e}"))?];
+    let offices = [
+        admin.office_id,
+        store
+            .create_office(company.id, "Göteborg")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    ];
     let hash = PasswordHash::new(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut users: Vec<User> = vec![admin.clone()];
-    for (email, name, role, office, offer_scope, demand_scope, export, is_admin) in USERS.into_iter().skip(1) {
+    for DemoUser {
+        email,
+        name,
+        role,
+        office,
+        offer: offer_scope,
+        demand: demand_scope,
+        export,
+        admin: is_admin,
+    } in USERS.into_iter().skip(1)
+    {
         let user = store
             .create_user(
                 company.id,
@@ -111,7 +265,13 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
                     password: Some(hash.clone()),
                     role,
                     office_id: offices[office],
-                    permissions: Permissions { work_with_clients: true, offer_scope, demand_scope, export, admin: is_admin },
+                    permissions: Permissions {
+                        work_with_clients: true,
+                        offer_scope,
+                        demand_scope,
+                        export,
+                        admin: is_admin,
+                    },
                     active: true,
                     notify_email: true,
                     locale: None,
@@ -121,8 +281,14 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         users.push(user);
     }
-    store.save_group(company.id, None, "Tip group – Stockholm", &[users[1].id, users[2].id, users[3].id]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let brokers: Vec<&User> = users.iter().filter(|u| matches!(u.role, Role::Broker | Role::OfficeManager)).collect();
+    store
+        .save_group(company.id, None, "Tip group – Stockholm", &[users[1].id, users[2].id, users[3].id])
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let brokers: Vec<&User> = users
+        .iter()
+        .filter(|u| matches!(u.role, Role::Broker | Role::OfficeManager))
+        .collect();
     let mut rng = StdRng::seed_from_u64(2026);
 
     // Another agency: visible to everyone who works with clients, flagged by the caller lookup.
@@ -140,7 +306,10 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
         company.country,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.create_contact(&admin.viewer(), &agency, users[1].id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .create_contact(&admin.viewer(), &agency, users[1].id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let mut contacts = Vec::new();
     for i in 0..300 {
@@ -153,7 +322,11 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             first_name: Some(first.into()),
             last_name: Some(last.into()),
             phones: vec![phone(&mut rng)],
-            emails: if kind == "verified" || rng.gen_bool(0.5) { vec![format!("{}.{}{}@mail.example", ascii(first), ascii(last), i)] } else { vec![] },
+            emails: if kind == "verified" || rng.gen_bool(0.5) {
+                vec![format!("{}.{}{}@mail.example", ascii(first), ascii(last), i)]
+            } else {
+                vec![]
+            },
             street: Some(format!("{street} {}", rng.gen_range(1..120))),
             city: Some(city.into()),
             lat: Some(lat + rng.gen_range(-0.01..0.01)),
@@ -162,7 +335,10 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
         };
         let data = ContactData::parse(&input, company.country).map_err(|e| anyhow::anyhow!("demo contact {i}: {e}"))?;
         let owner = brokers[i % brokers.len()];
-        let c = store.create_contact(&owner.viewer(), &data, owner.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let c = store
+            .create_contact(&owner.viewer(), &data, owner.id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         contacts.push((c, owner));
     }
 
@@ -190,16 +366,31 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             broker_id: Some(broker.id),
         };
         let viewer = broker.viewer();
-        let p = store.create_property(&viewer, &data, &company.currency).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        store.add_party(&viewer, p.id, seller.id, PartyRole::Seller).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let p = store
+            .create_property(&viewer, &data, &company.currency)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        store
+            .add_party(&viewer, p.id, seller.id, PartyRole::Seller)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         if data.status == PropertyStatus::Sold {
             let (buyer, _) = contacts.iter().filter(|(_, o)| o.id == broker.id).nth(3).unwrap_or(&contacts[1]);
             if buyer.id != seller.id {
-                store.add_party(&viewer, p.id, buyer.id, PartyRole::Buyer).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                store
+                    .add_party(&viewer, p.id, buyer.id, PartyRole::Buyer)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
         }
         store
-            .add_note(&viewer, seller.id, &format!("Listing presentation held at {}. Seller wants to move before summer.", p.title()), Some(p.id), None)
+            .add_note(
+                &viewer,
+                seller.id,
+                &format!("Listing presentation held at {}. Seller wants to move before summer.", p.title()),
+                Some(p.id),
+                None,
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
@@ -224,7 +415,13 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         store
-            .add_note(&viewer, contact.id, "Attended the viewing on Saturday; asked about the fee and the renovation of the facade.", None, Some(d.id))
+            .add_note(
+                &viewer,
+                contact.id,
+                "Attended the viewing on Saturday; asked about the fee and the renovation of the facade.",
+                None,
+                Some(d.id),
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }

@@ -26,7 +26,12 @@ pub enum ApiError {
 }
 
 fn body(code: &str, message: impl Into<String>, field: Option<String>) -> Body {
-    Body { code: code.to_owned(), message: message.into(), field, errors: Vec::new() }
+    Body {
+        code: code.to_owned(),
+        message: message.into(),
+        field,
+        errors: Vec::new(),
+    }
 }
 
 impl ApiError {
@@ -46,11 +51,27 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { field, message } => Self::Conflict(body("conflict", message, Some(field.to_owned()))),
             StoreError::Invalid { field, code, message } => Self::Unprocessable(body(code, message, Some(field))),
             StoreError::Contact(errors) => {
-                let errors: Vec<FieldError> =
-                    errors.0.into_iter().map(|e| FieldError { field: e.field, code: e.code.to_owned(), message: e.message }).collect();
+                let errors: Vec<FieldError> = errors
+                    .0
+                    .into_iter()
+                    .map(|e| FieldError {
+                        field: e.field,
+                        code: e.code.to_owned(),
+                        message: e.message,
+                    })
+                    .collect();
                 let first = errors.first().map(|e| e.field.clone());
-                let message = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-                Self::Unprocessable(Body { code: "validation_failed".into(), message, field: first, errors })
+                let message = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Self::Unprocessable(Body {
+                    code: "validation_failed".into(),
+                    message,
+                    field: first,
+                    errors,
+                })
             }
             StoreError::Forbidden(what) => Self::Forbidden(what),
             StoreError::Db(e) => Self::Internal(e.into()),

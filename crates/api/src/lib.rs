@@ -49,7 +49,15 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or API key").build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or API key")
+                    .build(),
+            ),
+        );
         components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
     }
 }
@@ -58,12 +66,23 @@ impl Modify for Security {
 fn document_unauthorized(openapi: &mut utoipa::openapi::OpenApi) {
     let unauthorized = utoipa::openapi::ResponseBuilder::new()
         .description("Missing, invalid or expired credentials (`unauthenticated`, `invalid_token`)")
-        .content("application/json", utoipa::openapi::ContentBuilder::new().schema(Some(utoipa::openapi::Ref::from_schema_name("ApiError"))).build())
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ApiError")))
+                .build(),
+        )
         .build();
     for item in openapi.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+            .into_iter()
+            .flatten()
+        {
             if op.security.is_some() {
-                op.responses.responses.entry("401".to_owned()).or_insert_with(|| unauthorized.clone().into());
+                op.responses
+                    .responses
+                    .entry("401".to_owned())
+                    .or_insert_with(|| unauthorized.clone().into());
             }
         }
     }
@@ -97,7 +116,10 @@ pub async fn serve(listener: std::net::TcpListener, store: Store, config: Config
 
 /// The server on an already bound listener, ready to be awaited or spawned.
 pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> std::io::Result<actix_web::dev::Server> {
-    let state = web::Data::new(AppState { store, tokens: auth::Tokens::new(&config.jwt_secret, &config.jwt_issuer, config.access_token_seconds) });
+    let state = web::Data::new(AppState {
+        store,
+        tokens: auth::Tokens::new(&config.jwt_secret, &config.jwt_issuer, config.access_token_seconds),
+    });
     let static_dir = config.static_dir.clone();
     HttpServer::new(move || {
         let (app, mut spec) = api_app().split_for_parts();
@@ -106,20 +128,34 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
         app.app_data(state.clone())
             .wrap(actix_web::middleware::Compress::default())
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
-            .route("/api/openapi.json", web::get().to(move || {
-                let spec = spec.clone();
-                async move { web::Json(spec) }
-            }))
-            .route("/api/docs", web::get().to(|| async { actix_web::HttpResponse::Ok().content_type("text/html; charset=utf-8").body(DOCS_PAGE) }))
-            .service(Files::new("/", &static_dir).index_file("index.html").default_handler(fn_service(move |req: ServiceRequest| {
-                // Client-side routes (/contacts/…) all load the SPA.
-                let index = index.clone();
-                async move {
-                    let (req, _) = req.into_parts();
-                    let file = NamedFile::open_async(&index).await?;
-                    Ok(ServiceResponse::new(req.clone(), file.into_response(&req)))
-                }
-            })))
+            .route(
+                "/api/openapi.json",
+                web::get().to(move || {
+                    let spec = spec.clone();
+                    async move { web::Json(spec) }
+                }),
+            )
+            .route(
+                "/api/docs",
+                web::get().to(|| async {
+                    actix_web::HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .body(DOCS_PAGE)
+                }),
+            )
+            .service(
+                Files::new("/", &static_dir)
+                    .index_file("index.html")
+                    .default_handler(fn_service(move |req: ServiceRequest| {
+                        // Client-side routes (/contacts/…) all load the SPA.
+                        let index = index.clone();
+                        async move {
+                            let (req, _) = req.into_parts();
+                            let file = NamedFile::open_async(&index).await?;
+                            Ok(ServiceResponse::new(req.clone(), file.into_response(&req)))
+                        }
+                    })),
+            )
     })
     .listen(listener)
     .map(|s| s.run())

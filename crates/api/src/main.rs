@@ -52,19 +52,23 @@ enum Command {
 }
 
 async fn open(config: &Config) -> anyhow::Result<Store> {
-    if config.database_url.starts_with("sqlite://") {
-        if let Some(dir) = config.database_url.trim_start_matches("sqlite://").split('?').next().and_then(|p| std::path::Path::new(p).parent()) {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            }
-        }
+    // A SQLite file's folder is created on first use.
+    if let Some(path) = config.database_url.strip_prefix("sqlite://")
+        && let Some(dir) = path.split('?').next().and_then(|p| std::path::Path::new(p).parent())
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    Store::connect(&config.database_url).await.with_context(|| format!("connecting to the {} database", crm_store::backend_name(&config.database_url)))
+    Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("connecting to the {} database", crm_store::backend_name(&config.database_url)))
 }
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into())).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()))
+        .init();
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
@@ -77,7 +81,10 @@ async fn main() -> anyhow::Result<()> {
             if !config.static_dir.join("index.html").exists() {
                 tracing::warn!(dir = %config.static_dir.display(), "the web app is not built; only the API is served");
             }
-            tracing::info!("serving on http://{listen} ({} database)", crm_store::backend_name(&config.database_url));
+            tracing::info!(
+                "serving on http://{listen} ({} database)",
+                crm_store::backend_name(&config.database_url)
+            );
             crm_api::serve(listener, store, config).await?;
         }
         Command::Migrate => {
@@ -88,15 +95,35 @@ async fn main() -> anyhow::Result<()> {
             let store = open(&config).await?;
             store.migrate().await?;
             let created = crm_api::demo::load(&store).await?;
-            println!("{}", if created { "Demo company loaded." } else { "Demo company already present." });
+            println!(
+                "{}",
+                if created {
+                    "Demo company loaded."
+                } else {
+                    "Demo company already present."
+                }
+            );
             println!("{}", crm_api::demo::logins_text());
         }
-        Command::CreateCompany { name, country, office, admin_name, admin_email, admin_password } => {
+        Command::CreateCompany {
+            name,
+            country,
+            office,
+            admin_name,
+            admin_email,
+            admin_password,
+        } => {
             let store = open(&config).await?;
             store.migrate().await?;
             let country = Country::parse(&country)?;
-            let (company, admin) = store.create_company(&name, country, &office, &admin_name, &admin_email, &admin_password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("Created company {} ({}) with administrator {} <{}>", company.name, company.id, admin.name, admin.email);
+            let (company, admin) = store
+                .create_company(&name, country, &office, &admin_name, &admin_email, &admin_password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Created company {} ({}) with administrator {} <{}>",
+                company.name, company.id, admin.name, admin.email
+            );
         }
     }
     Ok(())

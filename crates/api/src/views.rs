@@ -20,7 +20,9 @@ pub fn permissions(p: &Permissions) -> t::PermissionSet {
 }
 
 pub fn parse_permissions(p: &t::PermissionSet) -> Result<Permissions, ApiError> {
-    let scope = |field: &str, v: &str| Scope::parse(v).ok_or_else(|| ApiError::invalid("invalid_scope", field, format!("'{v}' is not a scope (own, office, company)")));
+    let scope = |field: &str, v: &str| {
+        Scope::parse(v).ok_or_else(|| ApiError::invalid("invalid_scope", field, format!("'{v}' is not a scope (own, office, company)")))
+    };
     Ok(Permissions {
         work_with_clients: p.work_with_clients,
         offer_scope: scope("permissions.offer_scope", &p.offer_scope)?,
@@ -31,7 +33,13 @@ pub fn parse_permissions(p: &t::PermissionSet) -> Result<Permissions, ApiError> 
 }
 
 pub fn company(c: &Company) -> t::CompanySummary {
-    t::CompanySummary { id: c.id.0, name: c.name.clone(), country: c.country.code(), locale: c.locale.clone(), currency: c.currency.clone() }
+    t::CompanySummary {
+        id: c.id.0,
+        name: c.name.clone(),
+        country: c.country.code(),
+        locale: c.locale.clone(),
+        currency: c.currency.clone(),
+    }
 }
 
 pub fn user(u: &User, dir: &Directory) -> t::User {
@@ -158,7 +166,11 @@ pub fn property(p: &PropertyRecord) -> t::Property {
         parties: p
             .parties
             .iter()
-            .map(|(c, role)| t::Party { contact_id: c.id.0, display_name: c.data.display_name(), role: role.as_str().to_owned() })
+            .map(|(c, role)| t::Party {
+                contact_id: c.id.0,
+                display_name: c.data.display_name(),
+                role: role.as_str().to_owned(),
+            })
             .collect(),
         created_at: p.created_at,
     }
@@ -178,5 +190,11 @@ pub fn page<T>(items: Vec<T>, total: u64, limit: u64, offset: u64, req: &actix_w
         pairs.push(format!("offset={next_offset}"));
         format!("{}?{}", req.path(), pairs.join("&"))
     });
-    t::Page { items, total, limit, offset, next }
+    t::Page {
+        items,
+        total,
+        limit,
+        offset,
+        next,
+    }
 }

@@ -15,7 +15,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Self::Broker, Self::OfficeManager, Self::Receptionist, Self::CallCentre, Self::Administrator];
+    pub const ALL: [Role; 5] = [
+        Self::Broker,
+        Self::OfficeManager,
+        Self::Receptionist,
+        Self::CallCentre,
+        Self::Administrator,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -90,5 +96,9 @@ pub enum PasswordError {
 
 /// Passwords must have at least 10 characters; no composition rules (NIST SP 800-63B).
 pub fn check_password(password: &str) -> Result<(), PasswordError> {
-    if password.chars().count() < 10 { Err(PasswordError::TooShort(10)) } else { Ok(()) }
+    if password.chars().count() < 10 {
+        Err(PasswordError::TooShort(10))
+    } else {
+        Ok(())
+    }
 }

@@ -94,15 +94,25 @@ impl Visibility {
             any_of.push(Clause::Agencies);
             any_of.push(Clause::OwnedBy(viewer.user_id));
             let wider = p.offer_scope.max(p.demand_scope);
-            for (side, scope) in [(Side::Offer, p.offer_scope), (Side::Demand, p.demand_scope), (Side::Unattached, wider)] {
+            for (side, scope) in [
+                (Side::Offer, p.offer_scope),
+                (Side::Demand, p.demand_scope),
+                (Side::Unattached, wider),
+            ] {
                 match scope {
                     Scope::Own => {}
-                    Scope::Office => any_of.push(Clause::Side { side, office: Some(viewer.office_id) }),
+                    Scope::Office => any_of.push(Clause::Side {
+                        side,
+                        office: Some(viewer.office_id),
+                    }),
                     Scope::Company => any_of.push(Clause::Side { side, office: None }),
                 }
             }
         }
-        Self { company_id: viewer.company_id, any_of }
+        Self {
+            company_id: viewer.company_id,
+            any_of,
+        }
     }
 
     /// Whether the policy admits this contact.
@@ -196,8 +206,16 @@ mod tests {
     #[test]
     fn no_work_with_clients_sees_nothing_not_even_agencies() {
         let v = Viewer {
-            company_id: CompanyId::new(), user_id: UserId::new(), office_id: OfficeId::new(),
-            permissions: Permissions { work_with_clients: false, offer_scope: Scope::Company, demand_scope: Scope::Company, export: true, admin: true },
+            company_id: CompanyId::new(),
+            user_id: UserId::new(),
+            office_id: OfficeId::new(),
+            permissions: Permissions {
+                work_with_clients: false,
+                offer_scope: Scope::Company,
+                demand_scope: Scope::Company,
+                export: true,
+                admin: true,
+            },
         };
         assert!(Visibility::for_viewer(&v).any_of.is_empty());
         assert!(!can_export(&v));

@@ -14,7 +14,13 @@ pub enum PropertyStatus {
 }
 
 impl PropertyStatus {
-    pub const ALL: [PropertyStatus; 5] = [Self::CustomerProcessing, Self::Assignment, Self::ComingSoon, Self::ForSale, Self::Sold];
+    pub const ALL: [PropertyStatus; 5] = [
+        Self::CustomerProcessing,
+        Self::Assignment,
+        Self::ComingSoon,
+        Self::ForSale,
+        Self::Sold,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,7 +62,14 @@ pub struct StatusChangeError {
 
 /// Checks a status change.
 pub fn change_status(from: PropertyStatus, to: PropertyStatus) -> Result<PropertyStatus, StatusChangeError> {
-    if from.can_move_to(to) { Ok(to) } else { Err(StatusChangeError { from: from.as_str(), to: to.as_str() }) }
+    if from.can_move_to(to) {
+        Ok(to)
+    } else {
+        Err(StatusChangeError {
+            from: from.as_str(),
+            to: to.as_str(),
+        })
+    }
 }
 
 /// How a contact takes part in a listing.

@@ -3,9 +3,9 @@
 //! Refresh tokens and API keys are high-entropy random secrets, stored as SHA-256 hashes; each
 //! carries its company and id in clear so it is found with one keyed read on the right shard.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use chrono::{Duration, Utc};
 use crm_domain::contacts::Email;
 use crm_domain::{CompanyId, UserId};
@@ -96,13 +96,18 @@ impl From<sea_orm::DbErr> for AuthError {
 impl Store {
     /// Checks an email and password; inactive users cannot sign in.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<User, AuthError> {
-        let Ok(email) = Email::parse(email) else { return Err(AuthError::Invalid) };
+        let Ok(email) = Email::parse(email) else {
+            return Err(AuthError::Invalid);
+        };
         let Some(login) = logins::Entity::find_by_id(email.as_str().to_owned()).one(&self.db).await? else {
             // Spend the same time as a real check, so response times do not reveal who exists.
             let _ = PasswordHash::new(password);
             return Err(AuthError::Invalid);
         };
-        let user = users::Entity::find_by_id((login.company_id, login.user_id)).one(&self.db).await?.ok_or(AuthError::Invalid)?;
+        let user = users::Entity::find_by_id((login.company_id, login.user_id))
+            .one(&self.db)
+            .await?
+            .ok_or(AuthError::Invalid)?;
         if !PasswordHash::verify(&user.password_hash, password) || !user.active {
             return Err(AuthError::Invalid);
         }
@@ -134,7 +139,10 @@ impl Store {
     /// again means it was stolen: its whole family is revoked.
     pub async fn rotate_refresh_token(&self, token: &str) -> Result<(User, String), AuthError> {
         let (company, id, secret) = parse_token(token, "rt").ok_or(AuthError::Invalid)?;
-        let row = refresh_tokens::Entity::find_by_id((company, id)).one(&self.db).await?.ok_or(AuthError::Invalid)?;
+        let row = refresh_tokens::Entity::find_by_id((company, id))
+            .one(&self.db)
+            .await?
+            .ok_or(AuthError::Invalid)?;
         if !constant_time_eq(&row.token_hash, &sha256_hex(&secret)) {
             return Err(AuthError::Invalid);
         }
@@ -157,7 +165,10 @@ impl Store {
         if spent.rows_affected != 1 {
             return Err(AuthError::Invalid);
         }
-        let user = self.user(company.into(), row.user_id.into()).await.map_err(|_| AuthError::Invalid)?;
+        let user = self
+            .user(company.into(), row.user_id.into())
+            .await
+            .map_err(|_| AuthError::Invalid)?;
         if !user.active {
             return Err(AuthError::Invalid);
         }
@@ -168,7 +179,10 @@ impl Store {
     /// Signs out: revokes the token's family.
     pub async fn revoke_refresh_token(&self, token: &str) -> Result<(), AuthError> {
         let (company, id, secret) = parse_token(token, "rt").ok_or(AuthError::Invalid)?;
-        let row = refresh_tokens::Entity::find_by_id((company, id)).one(&self.db).await?.ok_or(AuthError::Invalid)?;
+        let row = refresh_tokens::Entity::find_by_id((company, id))
+            .one(&self.db)
+            .await?
+            .ok_or(AuthError::Invalid)?;
         if !constant_time_eq(&row.token_hash, &sha256_hex(&secret)) {
             return Err(AuthError::Invalid);
         }
@@ -187,9 +201,17 @@ impl Store {
     }
 
     /// Creates an API key acting as `user`; returns it with its secret (shown once).
-    pub async fn create_api_key(&self, company: CompanyId, creator: UserId, user: UserId, name: &str) -> Result<(ApiKeyRecord, String), StoreError> {
+    pub async fn create_api_key(
+        &self,
+        company: CompanyId,
+        creator: UserId,
+        user: UserId,
+        name: &str,
+    ) -> Result<(ApiKeyRecord, String), StoreError> {
         let name = crm_domain::org::parse_name(name).map_err(|e| StoreError::invalid("name", "invalid_name", e.to_string()))?;
-        self.user(company, user).await.map_err(|_| StoreError::invalid("user_id", "unknown_user", "no such user in this company"))?;
+        self.user(company, user)
+            .await
+            .map_err(|_| StoreError::invalid("user_id", "unknown_user", "no such user in this company"))?;
         let id = Uuid::now_v7();
         let secret = random_secret();
         let token = format!("ak.{}.{}.{}", company.0.simple(), id.simple(), secret);
@@ -208,7 +230,16 @@ impl Store {
         })
         .exec(&self.db)
         .await?;
-        Ok((ApiKeyRecord { id, name, user_id: user, prefix, created_at: now }, token))
+        Ok((
+            ApiKeyRecord {
+                id,
+                name,
+                user_id: user,
+                prefix,
+                created_at: now,
+            },
+            token,
+        ))
     }
 
     /// The company's API keys that are not revoked.
@@ -221,7 +252,13 @@ impl Store {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|k| ApiKeyRecord { id: k.id, name: k.name, user_id: k.user_id.into(), prefix: k.prefix, created_at: k.created_at })
+            .map(|k| ApiKeyRecord {
+                id: k.id,
+                name: k.name,
+                user_id: k.user_id.into(),
+                prefix: k.prefix,
+                created_at: k.created_at,
+            })
             .collect())
     }
 
@@ -233,17 +270,27 @@ impl Store {
             .filter(api_keys::Column::RevokedAt.is_null())
             .exec(&self.db)
             .await?;
-        if res.rows_affected == 0 { Err(StoreError::NotFound("api key")) } else { Ok(()) }
+        if res.rows_affected == 0 {
+            Err(StoreError::NotFound("api key"))
+        } else {
+            Ok(())
+        }
     }
 
     /// The user an API key acts as.
     pub async fn authenticate_api_key(&self, token: &str) -> Result<User, AuthError> {
         let (company, id, secret) = parse_token(token, "ak").ok_or(AuthError::Invalid)?;
-        let row = api_keys::Entity::find_by_id((company, id)).one(&self.db).await?.ok_or(AuthError::Invalid)?;
+        let row = api_keys::Entity::find_by_id((company, id))
+            .one(&self.db)
+            .await?
+            .ok_or(AuthError::Invalid)?;
         if row.revoked_at.is_some() || !constant_time_eq(&row.key_hash, &sha256_hex(&secret)) {
             return Err(AuthError::Invalid);
         }
-        let user = self.user(company.into(), row.user_id.into()).await.map_err(|_| AuthError::Invalid)?;
+        let user = self
+            .user(company.into(), row.user_id.into())
+            .await
+            .map_err(|_| AuthError::Invalid)?;
         if user.active { Ok(user) } else { Err(AuthError::Invalid) }
     }
 }

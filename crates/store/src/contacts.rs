@@ -113,7 +113,9 @@ pub(crate) fn visible_condition(v: &Visibility) -> Condition {
                 let mut c = match side {
                     Side::Offer => Condition::all().add(contacts::Column::OnOffer.eq(true)),
                     Side::Demand => Condition::all().add(contacts::Column::OnDemand.eq(true)),
-                    Side::Unattached => Condition::all().add(contacts::Column::OnOffer.eq(false)).add(contacts::Column::OnDemand.eq(false)),
+                    Side::Unattached => Condition::all()
+                        .add(contacts::Column::OnOffer.eq(false))
+                        .add(contacts::Column::OnDemand.eq(false)),
                 };
                 if let Some(o) = office {
                     c = c.add(contacts::Column::OfficeId.eq(o.0));
@@ -123,11 +125,18 @@ pub(crate) fn visible_condition(v: &Visibility) -> Condition {
         });
     }
     let tenant = Condition::all().add(contacts::Column::CompanyId.eq(v.company_id.0));
-    if v.any_of.is_empty() { tenant.add(Expr::cust("1 = 0")) } else { tenant.add(any) }
+    if v.any_of.is_empty() {
+        tenant.add(Expr::cust("1 = 0"))
+    } else {
+        tenant.add(any)
+    }
 }
 
 fn strings(value: &serde_json::Value) -> Vec<String> {
-    value.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    value
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }
 
 fn to_record(m: contacts::Model) -> ContactRecord {
@@ -196,7 +205,11 @@ fn sort_name(data: &ContactData) -> String {
     let parts = [&data.last_name, &data.first_name, &data.agency_name];
     let joined = parts.into_iter().flatten().cloned().collect::<Vec<_>>().join(" ");
     let folded = text::fold(&joined);
-    if folded.is_empty() { data.emails.first().map(|e| e.to_string()).unwrap_or_default() } else { folded }
+    if folded.is_empty() {
+        data.emails.first().map(|e| e.to_string()).unwrap_or_default()
+    } else {
+        folded
+    }
 }
 
 async fn write_tokens(db: &impl ConnectionTrait, company: CompanyId, id: ContactId, data: &ContactData) -> Result<(), StoreError> {
@@ -259,11 +272,13 @@ fn token_prefix(company: CompanyId, kind: Option<SearchTokenKind>, prefix: &str)
 /// The condition a lookup query puts on contacts.
 fn query_condition(company: CompanyId, query: &LookupQuery) -> Condition {
     match query {
-        LookupQuery::Phone { prefixes, .. } => {
-            prefixes.iter().fold(Condition::any(), |c, p| c.add(token_prefix(company, Some(SearchTokenKind::Phone), p)))
-        }
+        LookupQuery::Phone { prefixes, .. } => prefixes.iter().fold(Condition::any(), |c, p| {
+            c.add(token_prefix(company, Some(SearchTokenKind::Phone), p))
+        }),
         LookupQuery::Email { prefix } => token_prefix(company, Some(SearchTokenKind::Email), prefix),
-        LookupQuery::Name { words } => words.iter().fold(Condition::all(), |c, w| c.add(token_prefix(company, Some(SearchTokenKind::Name), w))),
+        LookupQuery::Name { words } => words.iter().fold(Condition::all(), |c, w| {
+            c.add(token_prefix(company, Some(SearchTokenKind::Name), w))
+        }),
     }
 }
 
@@ -271,7 +286,10 @@ impl Store {
     /// Creates a contact owned by `owner` (in the owner's office).
     pub async fn create_contact(&self, viewer: &Viewer, data: &ContactData, owner: UserId) -> Result<ContactRecord, StoreError> {
         let company = viewer.company_id;
-        let owner_user = self.user(company, owner).await.map_err(|_| StoreError::invalid("owner_id", "unknown_user", "no such user in this company"))?;
+        let owner_user = self
+            .user(company, owner)
+            .await
+            .map_err(|_| StoreError::invalid("owner_id", "unknown_user", "no such user in this company"))?;
         let id = ContactId::new();
         let now = Utc::now();
         let mut am = contacts::ActiveModel {
@@ -290,7 +308,16 @@ impl Store {
         let txn = self.db.begin().await?;
         let m = contacts::Entity::insert(am).exec_with_returning(&txn).await?;
         write_tokens(&txn, company, id, data).await?;
-        add_timeline(&txn, company, id, "created", format!("Contact created ({})", data.kind.as_str()), Some(viewer.user_id), (None, None)).await?;
+        add_timeline(
+            &txn,
+            company,
+            id,
+            "created",
+            format!("Contact created ({})", data.kind.as_str()),
+            Some(viewer.user_id),
+            (None, None),
+        )
+        .await?;
         txn.commit().await?;
         Ok(to_record(m))
     }
@@ -321,7 +348,11 @@ impl Store {
         if current.data.display_name() != data.display_name() {
             changed.push("name".to_owned());
         }
-        let body = if changed.is_empty() { "Details updated".to_owned() } else { format!("Updated: {}", changed.join(", ")) };
+        let body = if changed.is_empty() {
+            "Details updated".to_owned()
+        } else {
+            format!("Updated: {}", changed.join(", "))
+        };
         add_timeline(&txn, viewer.company_id, id, "updated", body, Some(viewer.user_id), (None, None)).await?;
         txn.commit().await?;
         Ok(to_record(m))
@@ -380,13 +411,21 @@ impl Store {
             ContactSort::UpdatedAsc => q.order_by_asc(contacts::Column::UpdatedAt),
             ContactSort::UpdatedDesc => q.order_by_desc(contacts::Column::UpdatedAt),
         };
-        let rows = q.order_by_asc(contacts::Column::Id).limit(limit).offset(offset).all(&self.db).await?;
+        let rows = q
+            .order_by_asc(contacts::Column::Id)
+            .limit(limit)
+            .offset(offset)
+            .all(&self.db)
+            .await?;
         Ok((rows.into_iter().map(to_record).collect(), total))
     }
 
     /// How many contacts the viewer may see with this filter.
     pub async fn count_contacts(&self, viewer: &Viewer, country: Country, filter: &ContactFilter) -> Result<u64, StoreError> {
-        Ok(contacts::Entity::find().filter(self.list_condition(viewer, filter, country)).count(&self.db).await?)
+        Ok(contacts::Entity::find()
+            .filter(self.list_condition(viewer, filter, country))
+            .count(&self.db)
+            .await?)
     }
 
     /// The caller lookup: every contact matching the typed text, best first, with each marked as
@@ -408,11 +447,19 @@ impl Store {
             .map(|c| {
                 let (score, matched_on) = score(&c.data, query);
                 let visible = visibility.admits(&c.facts());
-                (score, LookupHit { contact: c, visible, matched_on, history: Vec::new() })
+                (
+                    score,
+                    LookupHit {
+                        contact: c,
+                        visible,
+                        matched_on,
+                        history: Vec::new(),
+                    },
+                )
             })
             .collect();
-        // Stable: equal scores keep the name order.
-        scored.sort_by(|a, b| b.0.cmp(&a.0));
+        // Best score first; among equals, the ones the caller can act on; then name order (stable).
+        scored.sort_by_key(|(score, hit)| (std::cmp::Reverse(*score), !hit.visible));
         let mut hits: Vec<LookupHit> = scored.into_iter().take(limit as usize).map(|(_, h)| h).collect();
         let visible_ids: Vec<Uuid> = hits.iter().filter(|h| h.visible).map(|h| h.contact.id.0).collect();
         if !visible_ids.is_empty() {
@@ -467,32 +514,71 @@ impl Store {
             return Err(StoreError::invalid("body", "too_long", "a note has at most 10,000 characters"));
         }
         self.contact(viewer, id).await?;
-        if let Some(p) = property {
-            if !self.is_party(viewer.company_id, p, id).await? {
-                return Err(StoreError::invalid("property_id", "not_a_party", "the contact is not a party of that listing"));
-            }
+        if let Some(p) = property
+            && !self.is_party(viewer.company_id, p, id).await?
+        {
+            return Err(StoreError::invalid(
+                "property_id",
+                "not_a_party",
+                "the contact is not a party of that listing",
+            ));
         }
-        if let Some(d) = demand {
-            if !self.demand_belongs_to(viewer.company_id, d, id).await? {
-                return Err(StoreError::invalid("demand_id", "not_its_demand", "that demand is not the contact's"));
-            }
+        if let Some(d) = demand
+            && !self.demand_belongs_to(viewer.company_id, d, id).await?
+        {
+            return Err(StoreError::invalid(
+                "demand_id",
+                "not_its_demand",
+                "that demand is not the contact's",
+            ));
         }
-        add_timeline(&self.db, viewer.company_id, id, "note", body.to_owned(), Some(viewer.user_id), (property, demand)).await
+        add_timeline(
+            &self.db,
+            viewer.company_id,
+            id,
+            "note",
+            body.to_owned(),
+            Some(viewer.user_id),
+            (property, demand),
+        )
+        .await
     }
 
     /// Hands a visible contact over to a colleague: the colleague becomes owner, gets a task,
     /// and, if `email` says so, an email (queued in the outbox).
-    pub async fn hand_over(&self, viewer: &Viewer, id: ContactId, to: UserId, message: Option<&str>, email: Option<bool>) -> Result<(), StoreError> {
+    pub async fn hand_over(
+        &self,
+        viewer: &Viewer,
+        id: ContactId,
+        to: UserId,
+        message: Option<&str>,
+        email: Option<bool>,
+    ) -> Result<(), StoreError> {
         let contact = self.contact(viewer, id).await?;
-        let receiver = self.user(viewer.company_id, to).await.map_err(|_| StoreError::invalid("to_user_id", "unknown_user", "no such colleague"))?;
+        let receiver = self
+            .user(viewer.company_id, to)
+            .await
+            .map_err(|_| StoreError::invalid("to_user_id", "unknown_user", "no such colleague"))?;
         if !receiver.active || !receiver.permissions.work_with_clients {
-            return Err(StoreError::invalid("to_user_id", "cannot_receive", "that colleague cannot work with clients"));
+            return Err(StoreError::invalid(
+                "to_user_id",
+                "cannot_receive",
+                "that colleague cannot work with clients",
+            ));
         }
         if receiver.id == contact.owner_id {
-            return Err(StoreError::invalid("to_user_id", "already_owner", "that colleague already owns the contact"));
+            return Err(StoreError::invalid(
+                "to_user_id",
+                "already_owner",
+                "that colleague already owns the contact",
+            ));
         }
         if receiver.office_id != viewer.office_id && !viewer.permissions.admin {
-            return Err(StoreError::invalid("to_user_id", "other_office", "contacts are handed over within the office"));
+            return Err(StoreError::invalid(
+                "to_user_id",
+                "other_office",
+                "contacts are handed over within the office",
+            ));
         }
         let giver = self.user(viewer.company_id, viewer.user_id).await?;
         let name = contact.data.display_name();
@@ -512,7 +598,17 @@ impl Store {
         };
         add_timeline(&txn, viewer.company_id, id, "handover", body, Some(viewer.user_id), (None, None)).await?;
         let title = format!("{} handed {} over to you", giver.name, name);
-        crate::tasks::create_task(&txn, viewer.company_id, receiver.id, "handover", &title, note, Some(id), Some(Utc::now())).await?;
+        crate::tasks::create_task(
+            &txn,
+            viewer.company_id,
+            receiver.id,
+            "handover",
+            &title,
+            note,
+            Some(id),
+            Some(Utc::now()),
+        )
+        .await?;
         if email.unwrap_or(receiver.notify_email) {
             let text = format!("{title}.\n\n{}\nOpen the contact in the CRM: /contacts/{id}\n", note.unwrap_or(""));
             crate::tasks::queue_email(&txn, viewer.company_id, &receiver.email, &title, &text).await?;
@@ -577,10 +673,13 @@ fn score(data: &ContactData, query: &LookupQuery) -> (u32, SearchTokenKind) {
             (if exact { 100 } else { 50 }, SearchTokenKind::Email)
         }
         LookupQuery::Name { words } => {
-            let own: Vec<String> = [&data.first_name, &data.last_name, &data.agency_name].into_iter().flatten().flat_map(|n| text::words(n)).collect();
+            let own: Vec<String> = [&data.first_name, &data.last_name, &data.agency_name]
+                .into_iter()
+                .flatten()
+                .flat_map(|n| text::words(n))
+                .collect();
             let whole = words.iter().filter(|w| own.contains(w)).count() as u32;
             (10 + whole * 10, SearchTokenKind::Name)
         }
     }
 }
-

@@ -11,7 +11,11 @@ pub enum StoreError {
     Conflict { field: &'static str, message: String },
     /// A value broke a rule.
     #[error("{message}")]
-    Invalid { field: String, code: &'static str, message: String },
+    Invalid {
+        field: String,
+        code: &'static str,
+        message: String,
+    },
     /// A contact's fields broke their kind's rules.
     #[error(transparent)]
     Contact(#[from] ContactErrors),
@@ -24,6 +28,10 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn invalid(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid { field: field.into(), code, message: message.into() }
+        Self::Invalid {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
     }
 }

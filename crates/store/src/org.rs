@@ -49,7 +49,12 @@ pub struct User {
 
 impl User {
     pub fn viewer(&self) -> Viewer {
-        Viewer { company_id: self.company_id, user_id: self.id, office_id: self.office_id, permissions: self.permissions }
+        Viewer {
+            company_id: self.company_id,
+            user_id: self.id,
+            office_id: self.office_id,
+            permissions: self.permissions,
+        }
     }
 }
 
@@ -117,7 +122,13 @@ fn to_user(m: users::Model) -> User {
 
 fn to_company(m: companies::Model) -> Result<Company, StoreError> {
     let country = Country::parse(&m.country).map_err(|e| StoreError::invalid("country", "invalid_country", e.to_string()))?;
-    Ok(Company { id: m.id.into(), name: m.name, country, locale: m.locale, currency: m.currency })
+    Ok(Company {
+        id: m.id.into(),
+        name: m.name,
+        country,
+        locale: m.locale,
+        currency: m.currency,
+    })
 }
 
 /// The usual locale and currency of a country we sell in.
@@ -174,7 +185,13 @@ impl Store {
                 password: Some(PasswordHash::new(admin_password)?),
                 role: Role::Administrator,
                 office_id: office,
-                permissions: Permissions { work_with_clients: true, offer_scope: Scope::Company, demand_scope: Scope::Company, export: true, admin: true },
+                permissions: Permissions {
+                    work_with_clients: true,
+                    offer_scope: Scope::Company,
+                    demand_scope: Scope::Company,
+                    export: true,
+                    admin: true,
+                },
                 active: true,
                 notify_email: true,
                 locale: None,
@@ -188,16 +205,30 @@ impl Store {
     }
 
     pub async fn company(&self, id: CompanyId) -> Result<Company, StoreError> {
-        let m = companies::Entity::find_by_id(id.0).one(&self.db).await?.ok_or(StoreError::NotFound("company"))?;
+        let m = companies::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound("company"))?;
         to_company(m)
     }
 
     pub async fn offices(&self, company: CompanyId) -> Result<Vec<Office>, StoreError> {
-        let rows = offices::Entity::find().filter(offices::Column::CompanyId.eq(company.0)).order_by_asc(offices::Column::Name).all(&self.db).await?;
-        let people = users::Entity::find().filter(users::Column::CompanyId.eq(company.0)).all(&self.db).await?;
+        let rows = offices::Entity::find()
+            .filter(offices::Column::CompanyId.eq(company.0))
+            .order_by_asc(offices::Column::Name)
+            .all(&self.db)
+            .await?;
+        let people = users::Entity::find()
+            .filter(users::Column::CompanyId.eq(company.0))
+            .all(&self.db)
+            .await?;
         Ok(rows
             .into_iter()
-            .map(|o| Office { id: o.id.into(), user_count: people.iter().filter(|u| u.office_id == o.id).count() as u64, name: o.name })
+            .map(|o| Office {
+                id: o.id.into(),
+                user_count: people.iter().filter(|u| u.office_id == o.id).count() as u64,
+                name: o.name,
+            })
             .collect())
     }
 
@@ -213,16 +244,28 @@ impl Store {
             .filter(offices::Column::Id.eq(id.0))
             .exec(&self.db)
             .await?;
-        if res.rows_affected == 0 { Err(StoreError::NotFound("office")) } else { Ok(()) }
+        if res.rows_affected == 0 {
+            Err(StoreError::NotFound("office"))
+        } else {
+            Ok(())
+        }
     }
 
     pub async fn users(&self, company: CompanyId) -> Result<Vec<User>, StoreError> {
-        let rows = users::Entity::find().filter(users::Column::CompanyId.eq(company.0)).order_by_asc(users::Column::Name).all(&self.db).await?;
+        let rows = users::Entity::find()
+            .filter(users::Column::CompanyId.eq(company.0))
+            .order_by_asc(users::Column::Name)
+            .all(&self.db)
+            .await?;
         Ok(rows.into_iter().map(to_user).collect())
     }
 
     pub async fn user(&self, company: CompanyId, id: UserId) -> Result<User, StoreError> {
-        users::Entity::find_by_id((company.0, id.0)).one(&self.db).await?.map(to_user).ok_or(StoreError::NotFound("user"))
+        users::Entity::find_by_id((company.0, id.0))
+            .one(&self.db)
+            .await?
+            .map(to_user)
+            .ok_or(StoreError::NotFound("user"))
     }
 
     pub async fn create_user(&self, company: CompanyId, input: UserInput) -> Result<User, StoreError> {
@@ -271,17 +314,33 @@ impl Store {
 
     /// Users' and offices' names, for labelling.
     pub async fn directory(&self, company: CompanyId) -> Result<Directory, StoreError> {
-        let people = users::Entity::find().filter(users::Column::CompanyId.eq(company.0)).all(&self.db).await?;
-        let places = offices::Entity::find().filter(offices::Column::CompanyId.eq(company.0)).all(&self.db).await?;
+        let people = users::Entity::find()
+            .filter(users::Column::CompanyId.eq(company.0))
+            .all(&self.db)
+            .await?;
+        let places = offices::Entity::find()
+            .filter(offices::Column::CompanyId.eq(company.0))
+            .all(&self.db)
+            .await?;
         Ok(Directory {
-            users: people.into_iter().map(|u| (UserId(u.id), (u.name, OfficeId(u.office_id)))).collect(),
+            users: people
+                .into_iter()
+                .map(|u| (UserId(u.id), (u.name, OfficeId(u.office_id))))
+                .collect(),
             offices: places.into_iter().map(|o| (OfficeId(o.id), o.name)).collect(),
         })
     }
 
     pub async fn groups(&self, company: CompanyId) -> Result<Vec<Group>, StoreError> {
-        let rows = groups::Entity::find().filter(groups::Column::CompanyId.eq(company.0)).order_by_asc(groups::Column::Name).all(&self.db).await?;
-        let members = group_members::Entity::find().filter(group_members::Column::CompanyId.eq(company.0)).all(&self.db).await?;
+        let rows = groups::Entity::find()
+            .filter(groups::Column::CompanyId.eq(company.0))
+            .order_by_asc(groups::Column::Name)
+            .all(&self.db)
+            .await?;
+        let members = group_members::Entity::find()
+            .filter(group_members::Column::CompanyId.eq(company.0))
+            .all(&self.db)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|g| Group {
@@ -297,7 +356,11 @@ impl Store {
         let name = parse_name(name).map_err(|e| StoreError::invalid("name", "invalid_name", e.to_string()))?;
         let known = self.directory(company).await?;
         if let Some((i, _)) = members.iter().enumerate().find(|(_, m)| !known.users.contains_key(m)) {
-            return Err(StoreError::invalid(format!("member_ids[{i}]"), "unknown_user", "no such user in this company"));
+            return Err(StoreError::invalid(
+                format!("member_ids[{i}]"),
+                "unknown_user",
+                "no such user in this company",
+            ));
         }
         let txn = self.db.begin().await?;
         let id = match id {
@@ -320,9 +383,14 @@ impl Store {
             }
             None => {
                 let id = GroupId::new();
-                groups::Entity::insert(groups::ActiveModel { company_id: Set(company.0), id: Set(id.0), name: Set(name.clone()), created_at: Set(Utc::now()) })
-                    .exec(&txn)
-                    .await?;
+                groups::Entity::insert(groups::ActiveModel {
+                    company_id: Set(company.0),
+                    id: Set(id.0),
+                    name: Set(name.clone()),
+                    created_at: Set(Utc::now()),
+                })
+                .exec(&txn)
+                .await?;
                 id
             }
         };
@@ -330,46 +398,70 @@ impl Store {
         unique.sort();
         unique.dedup();
         if !unique.is_empty() {
-            group_members::Entity::insert_many(
-                unique.iter().map(|m| group_members::ActiveModel { company_id: Set(company.0), group_id: Set(id.0), user_id: Set(m.0) }),
-            )
+            group_members::Entity::insert_many(unique.iter().map(|m| group_members::ActiveModel {
+                company_id: Set(company.0),
+                group_id: Set(id.0),
+                user_id: Set(m.0),
+            }))
             .exec(&txn)
             .await?;
         }
         txn.commit().await?;
-        Ok(Group { id, name, member_ids: unique })
+        Ok(Group {
+            id,
+            name,
+            member_ids: unique,
+        })
     }
 }
 
 async fn ensure_office(db: &impl ConnectionTrait, company: CompanyId, office: OfficeId) -> Result<(), StoreError> {
     let found = offices::Entity::find_by_id((company.0, office.0)).count(db).await?;
-    if found == 0 { Err(StoreError::invalid("office_id", "unknown_office", "no such office in this company")) } else { Ok(()) }
+    if found == 0 {
+        Err(StoreError::invalid("office_id", "unknown_office", "no such office in this company"))
+    } else {
+        Ok(())
+    }
 }
 
 async fn insert_office(db: &impl ConnectionTrait, company: CompanyId, name: &str) -> Result<OfficeId, StoreError> {
     let name = parse_name(name).map_err(|e| StoreError::invalid("name", "invalid_name", e.to_string()))?;
     let id = OfficeId::new();
-    offices::Entity::insert(offices::ActiveModel { company_id: Set(company.0), id: Set(id.0), name: Set(name), created_at: Set(Utc::now()) })
-        .exec(db)
-        .await?;
+    offices::Entity::insert(offices::ActiveModel {
+        company_id: Set(company.0),
+        id: Set(id.0),
+        name: Set(name),
+        created_at: Set(Utc::now()),
+    })
+    .exec(db)
+    .await?;
     Ok(id)
 }
 
 /// Reserves an email address in the global sign-in directory.
 async fn claim_login(db: &impl ConnectionTrait, company: CompanyId, user: UserId, email: &Email) -> Result<(), StoreError> {
     if logins::Entity::find_by_id(email.as_str().to_owned()).count(db).await? > 0 {
-        return Err(StoreError::Conflict { field: "email", message: format!("{email} is already used by another user") });
+        return Err(StoreError::Conflict {
+            field: "email",
+            message: format!("{email} is already used by another user"),
+        });
     }
-    logins::Entity::insert(logins::ActiveModel { email: Set(email.as_str().to_owned()), company_id: Set(company.0), user_id: Set(user.0) })
-        .exec(db)
-        .await?;
+    logins::Entity::insert(logins::ActiveModel {
+        email: Set(email.as_str().to_owned()),
+        company_id: Set(company.0),
+        user_id: Set(user.0),
+    })
+    .exec(db)
+    .await?;
     Ok(())
 }
 
 async fn insert_user(db: &impl ConnectionTrait, company: CompanyId, input: UserInput, default_locale: &str) -> Result<User, StoreError> {
     let email = Email::parse(&input.email).map_err(|e| StoreError::invalid("email", "invalid_email", e.to_string()))?;
     let name = parse_name(&input.name).map_err(|e| StoreError::invalid("name", "invalid_name", e.to_string()))?;
-    let hash = input.password.ok_or_else(|| StoreError::invalid("password", "required", "a new user needs a password"))?;
+    let hash = input
+        .password
+        .ok_or_else(|| StoreError::invalid("password", "required", "a new user needs a password"))?;
     ensure_office(db, company, input.office_id).await?;
     let id = UserId::new();
     claim_login(db, company, id, &email).await?;
@@ -395,4 +487,3 @@ async fn insert_user(db: &impl ConnectionTrait, company: CompanyId, input: UserI
     let m = users::Entity::insert(model).exec_with_returning(db).await?;
     Ok(to_user(m))
 }
-

@@ -167,9 +167,13 @@ impl Store {
     /// Replaces a listing's fields; the status change must be allowed.
     pub async fn update_property(&self, viewer: &Viewer, id: PropertyId, data: &PropertyData) -> Result<PropertyRecord, StoreError> {
         let current = self.property(viewer, id).await?;
-        change_status(current.data.status, data.status).map_err(|e| StoreError::invalid("status", "invalid_status_change", e.to_string()))?;
+        change_status(current.data.status, data.status)
+            .map_err(|e| StoreError::invalid("status", "invalid_status_change", e.to_string()))?;
         let broker = match data.broker_id {
-            Some(b) => self.user(viewer.company_id, b).await.map_err(|_| StoreError::invalid("broker_id", "unknown_user", "no such broker in this company"))?,
+            Some(b) => self
+                .user(viewer.company_id, b)
+                .await
+                .map_err(|_| StoreError::invalid("broker_id", "unknown_user", "no such broker in this company"))?,
             None => self.user(viewer.company_id, current.broker_id).await?,
         };
         let mut am = properties::ActiveModel {
@@ -187,19 +191,34 @@ impl Store {
 
     /// A listing of the viewer's company, with the parties the viewer may see.
     pub async fn property(&self, viewer: &Viewer, id: PropertyId) -> Result<PropertyRecord, StoreError> {
-        let m = properties::Entity::find_by_id((viewer.company_id.0, id.0)).one(&self.db).await?.ok_or(StoreError::NotFound("property"))?;
+        let m = properties::Entity::find_by_id((viewer.company_id.0, id.0))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound("property"))?;
         let mut records = self.with_parties(viewer, vec![m]).await?;
         records.pop().ok_or(StoreError::NotFound("property"))
     }
 
     /// A page of the company's listings, newest first, optionally of one status.
-    pub async fn list_properties(&self, viewer: &Viewer, status: Option<PropertyStatus>, limit: u64, offset: u64) -> Result<(Vec<PropertyRecord>, u64), StoreError> {
+    pub async fn list_properties(
+        &self,
+        viewer: &Viewer,
+        status: Option<PropertyStatus>,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(Vec<PropertyRecord>, u64), StoreError> {
         let mut q = properties::Entity::find().filter(properties::Column::CompanyId.eq(viewer.company_id.0));
         if let Some(s) = status {
             q = q.filter(properties::Column::Status.eq(s.as_str()));
         }
         let total = q.clone().count(&self.db).await?;
-        let rows = q.order_by_desc(properties::Column::CreatedAt).order_by_asc(properties::Column::Id).limit(limit).offset(offset).all(&self.db).await?;
+        let rows = q
+            .order_by_desc(properties::Column::CreatedAt)
+            .order_by_asc(properties::Column::Id)
+            .limit(limit)
+            .offset(offset)
+            .all(&self.db)
+            .await?;
         Ok((self.with_parties(viewer, rows).await?, total))
     }
 
@@ -217,7 +236,12 @@ impl Store {
         };
         let contact_ids = parties.iter().map(|p| p.contact_id).collect();
         let visibility = crm_domain::permissions::Visibility::for_viewer(viewer);
-        let contacts: Vec<ContactRecord> = self.contacts_by_id(viewer.company_id, contact_ids).await?.into_iter().filter(|c| visibility.admits(&c.facts())).collect();
+        let contacts: Vec<ContactRecord> = self
+            .contacts_by_id(viewer.company_id, contact_ids)
+            .await?
+            .into_iter()
+            .filter(|c| visibility.admits(&c.facts()))
+            .collect();
         Ok(rows
             .into_iter()
             .map(|m| PropertyRecord {
@@ -230,20 +254,39 @@ impl Store {
                 parties: parties
                     .iter()
                     .filter(|p| p.property_id == m.id)
-                    .filter_map(|p| Some((contacts.iter().find(|c| c.id.0 == p.contact_id)?.clone(), PartyRole::parse(&p.role)?)))
+                    .filter_map(|p| {
+                        Some((
+                            contacts.iter().find(|c| c.id.0 == p.contact_id)?.clone(),
+                            PartyRole::parse(&p.role)?,
+                        ))
+                    })
                     .collect(),
             })
             .collect())
     }
 
     /// Makes a visible contact a seller or buyer of a listing.
-    pub async fn add_party(&self, viewer: &Viewer, property: PropertyId, contact: ContactId, role: PartyRole) -> Result<PropertyRecord, StoreError> {
+    pub async fn add_party(
+        &self,
+        viewer: &Viewer,
+        property: PropertyId,
+        contact: ContactId,
+        role: PartyRole,
+    ) -> Result<PropertyRecord, StoreError> {
         let listing = self.property(viewer, property).await?;
-        self.contact(viewer, contact).await.map_err(|_| StoreError::invalid("contact_id", "unknown_contact", "no such contact"))?;
+        self.contact(viewer, contact)
+            .await
+            .map_err(|_| StoreError::invalid("contact_id", "unknown_contact", "no such contact"))?;
         let company = viewer.company_id;
-        let exists = property_parties::Entity::find_by_id((company.0, property.0, contact.0, role.as_str().to_owned())).count(&self.db).await? > 0;
+        let exists = property_parties::Entity::find_by_id((company.0, property.0, contact.0, role.as_str().to_owned()))
+            .count(&self.db)
+            .await?
+            > 0;
         if exists {
-            return Err(StoreError::Conflict { field: "contact_id", message: format!("the contact is already {} of this listing", role.as_str()) });
+            return Err(StoreError::Conflict {
+                field: "contact_id",
+                message: format!("the contact is already {} of this listing", role.as_str()),
+            });
         }
         let txn = self.db.begin().await?;
         property_parties::Entity::insert(property_parties::ActiveModel {
@@ -256,7 +299,16 @@ impl Store {
         .exec(&txn)
         .await?;
         Self::refresh_sides(&txn, company, contact).await?;
-        add_timeline(&txn, company, contact, "party_added", format!("Became {} of {}", role.as_str(), listing.title()), Some(viewer.user_id), (Some(property), None)).await?;
+        add_timeline(
+            &txn,
+            company,
+            contact,
+            "party_added",
+            format!("Became {} of {}", role.as_str(), listing.title()),
+            Some(viewer.user_id),
+            (Some(property), None),
+        )
+        .await?;
         txn.commit().await?;
         self.property(viewer, property).await
     }
@@ -267,18 +319,33 @@ impl Store {
         self.contact(viewer, contact).await?;
         let company = viewer.company_id;
         let txn = self.db.begin().await?;
-        let res = property_parties::Entity::delete_by_id((company.0, property.0, contact.0, role.as_str().to_owned())).exec(&txn).await?;
+        let res = property_parties::Entity::delete_by_id((company.0, property.0, contact.0, role.as_str().to_owned()))
+            .exec(&txn)
+            .await?;
         if res.rows_affected == 0 {
             return Err(StoreError::NotFound("party"));
         }
         Self::refresh_sides(&txn, company, contact).await?;
-        add_timeline(&txn, company, contact, "party_removed", format!("No longer {} of {}", role.as_str(), listing.title()), Some(viewer.user_id), (Some(property), None)).await?;
+        add_timeline(
+            &txn,
+            company,
+            contact,
+            "party_removed",
+            format!("No longer {} of {}", role.as_str(), listing.title()),
+            Some(viewer.user_id),
+            (Some(property), None),
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }
 
     /// Listings a visible contact is a party of: (listing id, title, status, role).
-    pub async fn contact_properties(&self, viewer: &Viewer, contact: ContactId) -> Result<Vec<(PropertyId, String, PropertyStatus, PartyRole)>, StoreError> {
+    pub async fn contact_properties(
+        &self,
+        viewer: &Viewer,
+        contact: ContactId,
+    ) -> Result<Vec<(PropertyId, String, PropertyStatus, PartyRole)>, StoreError> {
         let company = viewer.company_id;
         let parties = property_parties::Entity::find()
             .filter(property_parties::Column::CompanyId.eq(company.0))
@@ -299,7 +366,12 @@ impl Store {
             .filter_map(|p| {
                 let l = listings.iter().find(|l| l.id == p.property_id)?;
                 let d = property_data(l);
-                Some((PropertyId(l.id), format!("{}, {}", d.street, d.city), d.status, PartyRole::parse(&p.role)?))
+                Some((
+                    PropertyId(l.id),
+                    format!("{}, {}", d.street, d.city),
+                    d.status,
+                    PartyRole::parse(&p.role)?,
+                ))
             })
             .collect())
     }
@@ -315,16 +387,25 @@ impl Store {
     }
 
     pub(crate) async fn demand_belongs_to(&self, company: CompanyId, demand: DemandId, contact: ContactId) -> Result<bool, StoreError> {
-        Ok(demands::Entity::find_by_id((company.0, demand.0)).one(&self.db).await?.is_some_and(|d| d.contact_id == contact.0))
+        Ok(demands::Entity::find_by_id((company.0, demand.0))
+            .one(&self.db)
+            .await?
+            .is_some_and(|d| d.contact_id == contact.0))
     }
 
     /// Records a buyer's request for a visible contact, handled by the viewer.
     pub async fn create_demand(&self, viewer: &Viewer, data: &DemandData) -> Result<DemandRecord, StoreError> {
-        self.contact(viewer, data.contact_id).await.map_err(|_| StoreError::invalid("contact_id", "unknown_contact", "no such contact"))?;
-        if let (Some(lo), Some(hi)) = (data.min_price, data.max_price) {
-            if lo > hi {
-                return Err(StoreError::invalid("max_price", "invalid_range", "the maximum price is below the minimum"));
-            }
+        self.contact(viewer, data.contact_id)
+            .await
+            .map_err(|_| StoreError::invalid("contact_id", "unknown_contact", "no such contact"))?;
+        if let (Some(lo), Some(hi)) = (data.min_price, data.max_price)
+            && lo > hi
+        {
+            return Err(StoreError::invalid(
+                "max_price",
+                "invalid_range",
+                "the maximum price is below the minimum",
+            ));
         }
         let company = viewer.company_id;
         let id = DemandId::new();
@@ -347,8 +428,21 @@ impl Store {
         .exec_with_returning(&txn)
         .await?;
         Self::refresh_sides(&txn, company, data.contact_id).await?;
-        let what = data.area.clone().map(|a| format!("Demand registered: {a}")).unwrap_or_else(|| "Demand registered".to_owned());
-        add_timeline(&txn, company, data.contact_id, "demand_created", what, Some(viewer.user_id), (None, Some(id))).await?;
+        let what = data
+            .area
+            .clone()
+            .map(|a| format!("Demand registered: {a}"))
+            .unwrap_or_else(|| "Demand registered".to_owned());
+        add_timeline(
+            &txn,
+            company,
+            data.contact_id,
+            "demand_created",
+            what,
+            Some(viewer.user_id),
+            (None, Some(id)),
+        )
+        .await?;
         txn.commit().await?;
         Ok(to_demand(m))
     }

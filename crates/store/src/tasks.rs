@@ -65,7 +65,13 @@ pub(crate) async fn create_task(
 }
 
 /// Queues an email in the same transaction as the change it reports, so it is never lost.
-pub(crate) async fn queue_email(db: &impl ConnectionTrait, company: CompanyId, to: &str, subject: &str, body: &str) -> Result<(), StoreError> {
+pub(crate) async fn queue_email(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), StoreError> {
     let now = Utc::now();
     outbox::Entity::insert(outbox::ActiveModel {
         company_id: Set(company.0),
@@ -101,9 +107,13 @@ pub struct OutboxMessage {
 impl Store {
     /// The user's tasks: open ones (`open == true`, oldest due first) or done ones (newest first).
     pub async fn tasks(&self, company: CompanyId, user: UserId, open: bool) -> Result<Vec<TaskRecord>, StoreError> {
-        let q = tasks::Entity::find().filter(tasks::Column::CompanyId.eq(company.0)).filter(tasks::Column::AssigneeId.eq(user.0));
+        let q = tasks::Entity::find()
+            .filter(tasks::Column::CompanyId.eq(company.0))
+            .filter(tasks::Column::AssigneeId.eq(user.0));
         let q = if open {
-            q.filter(tasks::Column::DoneAt.is_null()).order_by_asc(tasks::Column::DueAt).order_by_asc(tasks::Column::CreatedAt)
+            q.filter(tasks::Column::DoneAt.is_null())
+                .order_by_asc(tasks::Column::DueAt)
+                .order_by_asc(tasks::Column::CreatedAt)
         } else {
             q.filter(tasks::Column::DoneAt.is_not_null()).order_by_desc(tasks::Column::DoneAt)
         };
@@ -120,15 +130,31 @@ impl Store {
             .filter(tasks::Column::DoneAt.is_null())
             .exec(&self.db)
             .await?;
-        if res.rows_affected == 0 { Err(StoreError::NotFound("task")) } else { Ok(()) }
+        if res.rows_affected == 0 {
+            Err(StoreError::NotFound("task"))
+        } else {
+            Ok(())
+        }
     }
 
     /// The company's queued messages, newest first (for administrators and tests).
     pub async fn outbox(&self, company: CompanyId) -> Result<Vec<OutboxMessage>, StoreError> {
-        let rows = outbox::Entity::find().filter(outbox::Column::CompanyId.eq(company.0)).order_by_desc(outbox::Column::CreatedAt).all(&self.db).await?;
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::CompanyId.eq(company.0))
+            .order_by_desc(outbox::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
         Ok(rows
             .into_iter()
-            .map(|m| OutboxMessage { id: m.id, channel: m.channel, recipient: m.recipient, subject: m.subject, body: m.body, status: m.status, attempts: m.attempts })
+            .map(|m| OutboxMessage {
+                id: m.id,
+                channel: m.channel,
+                recipient: m.recipient,
+                subject: m.subject,
+                body: m.body,
+                status: m.status,
+                attempts: m.attempts,
+            })
             .collect())
     }
 }

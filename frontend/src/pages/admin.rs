@@ -41,9 +41,15 @@ fn Admin() -> impl IntoView {
     let office_name = RwSignal::new(String::new());
     let add_office = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = OfficeWrite { name: office_name.get_untracked() };
+        let body = OfficeWrite {
+            name: office_name.get_untracked(),
+        };
         leptos::task::spawn_local(async move {
-            report(api::post::<_, Office>("/api/v1/offices", &body).await.map(|_| office_name.set(String::new())));
+            report(
+                api::post::<_, Office>("/api/v1/offices", &body)
+                    .await
+                    .map(|_| office_name.set(String::new())),
+            );
         });
     };
 
@@ -71,7 +77,11 @@ fn Admin() -> impl IntoView {
     let new_office = RwSignal::new(String::new());
     let add_user = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let office_id = new_office.get_untracked().parse().ok().or_else(|| offices.get_untracked().and_then(Result::ok).and_then(|o| o.first().map(|o| o.id)));
+        let office_id = new_office
+            .get_untracked()
+            .parse()
+            .ok()
+            .or_else(|| offices.get_untracked().and_then(Result::ok).and_then(|o| o.first().map(|o| o.id)));
         let Some(office_id) = office_id else { return };
         let body = UserWrite {
             name: new_name.get_untracked(),
@@ -79,7 +89,13 @@ fn Admin() -> impl IntoView {
             password: Some(new_password.get_untracked()),
             role: new_role.get_untracked(),
             office_id,
-            permissions: PermissionSet { work_with_clients: true, offer_scope: "own".into(), demand_scope: "own".into(), export: false, admin: false },
+            permissions: PermissionSet {
+                work_with_clients: true,
+                offer_scope: "own".into(),
+                demand_scope: "own".into(),
+                export: false,
+                admin: false,
+            },
             active: true,
             notify_email: true,
             locale: None,
@@ -96,9 +112,16 @@ fn Admin() -> impl IntoView {
     let group_name = RwSignal::new(String::new());
     let add_group = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = GroupWrite { name: group_name.get_untracked(), member_ids: Vec::new() };
+        let body = GroupWrite {
+            name: group_name.get_untracked(),
+            member_ids: Vec::new(),
+        };
         leptos::task::spawn_local(async move {
-            report(api::post::<_, Group>("/api/v1/groups", &body).await.map(|_| group_name.set(String::new())));
+            report(
+                api::post::<_, Group>("/api/v1/groups", &body)
+                    .await
+                    .map(|_| group_name.set(String::new())),
+            );
         });
     };
     let toggle_member = move |g: Group, user: uuid::Uuid, on: bool| {
@@ -107,14 +130,21 @@ fn Admin() -> impl IntoView {
         if on {
             members.push(user);
         }
-        let body = GroupWrite { name: g.name.clone(), member_ids: members };
+        let body = GroupWrite {
+            name: g.name.clone(),
+            member_ids: members,
+        };
         leptos::task::spawn_local(async move {
             report(api::put::<_, Group>(&format!("/api/v1/groups/{}", g.id), &body).await.map(|_| ()));
         });
     };
 
     let scope_select = move |u: User, offer: bool| {
-        let current = if offer { u.permissions.offer_scope.clone() } else { u.permissions.demand_scope.clone() };
+        let current = if offer {
+            u.permissions.offer_scope.clone()
+        } else {
+            u.permissions.demand_scope.clone()
+        };
         view! {
             <select on:change=move |ev| {
                 let mut u = u.clone();

@@ -120,7 +120,11 @@ fn NoteForm(#[prop(into)] contact_id: Signal<String>, on_done: impl Fn() + Copy 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let id = contact_id.get_untracked();
-        let body = NoteWrite { body: text.get_untracked(), property_id: None, demand_id: None };
+        let body = NoteWrite {
+            body: text.get_untracked(),
+            property_id: None,
+            demand_id: None,
+        };
         leptos::task::spawn_local(async move {
             match api::post::<_, TimelineEntry>(&format!("/api/v1/contacts/{id}/notes"), &body).await {
                 Ok(_) => {
@@ -151,8 +155,14 @@ fn HandOver(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoV
     let me = move || api::session().me.get();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Ok(to_user_id) = Uuid::parse_str(&to.get_untracked()) else { return };
-        let body = HandoverRequest { to_user_id, message: Some(message.get_untracked()), notify_email: Some(email.get_untracked()) };
+        let Ok(to_user_id) = Uuid::parse_str(&to.get_untracked()) else {
+            return;
+        };
+        let body = HandoverRequest {
+            to_user_id,
+            message: Some(message.get_untracked()),
+            notify_email: Some(email.get_untracked()),
+        };
         leptos::task::spawn_local(async move {
             match api::post::<_, ()>(&format!("/api/v1/contacts/{contact_id}/handover"), &body).await {
                 Ok(()) => {

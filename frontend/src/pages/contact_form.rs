@@ -96,7 +96,10 @@ fn ContactForm(initial: ContactWrite, id: Option<String>) -> impl IntoView {
             first_name: opt(first.get_untracked()),
             last_name: opt(last.get_untracked()),
             agency_name: opt(agency.get_untracked()),
-            phones: [phone.get_untracked(), phone2.get_untracked()].into_iter().filter(|p| !p.trim().is_empty()).collect(),
+            phones: [phone.get_untracked(), phone2.get_untracked()]
+                .into_iter()
+                .filter(|p| !p.trim().is_empty())
+                .collect(),
             emails: [email.get_untracked()].into_iter().filter(|e| !e.trim().is_empty()).collect(),
             street: opt(street.get_untracked()),
             city: opt(city.get_untracked()),
@@ -126,7 +129,14 @@ fn ContactForm(initial: ContactWrite, id: Option<String>) -> impl IntoView {
         });
     };
 
-    let field_error = move |field: &'static str| move || failure.get().and_then(|f| f.for_field(field)).map(|m| view! { <span class="field-error">{m}</span> });
+    let field_error = move |field: &'static str| {
+        move || {
+            failure
+                .get()
+                .and_then(|f| f.for_field(field))
+                .map(|m| view! { <span class="field-error">{m}</span> })
+        }
+    };
     let text_input = move |id: &'static str, label: &'static str, signal: RwSignal<String>, field: &'static str| {
         view! {
             <label>{move || t(label)}

@@ -18,7 +18,10 @@ pub fn LoginPage() -> impl IntoView {
         ev.prevent_default();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let body = LoginRequest { email: email.get_untracked(), password: password.get_untracked() };
+            let body = LoginRequest {
+                email: email.get_untracked(),
+                password: password.get_untracked(),
+            };
             let result = api::post::<_, TokenPair>("/api/v1/auth/login", &body).await;
             busy.set(false);
             match result {

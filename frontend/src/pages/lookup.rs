@@ -18,7 +18,12 @@ pub fn LookupPage() -> impl IntoView {
 fn prefill_link(r: &LookupResult) -> String {
     let p = &r.prefill;
     let mut parts = Vec::new();
-    for (k, v) in [("first_name", &p.first_name), ("last_name", &p.last_name), ("phone", &p.phone), ("email", &p.email)] {
+    for (k, v) in [
+        ("first_name", &p.first_name),
+        ("last_name", &p.last_name),
+        ("phone", &p.phone),
+        ("email", &p.email),
+    ] {
         if let Some(v) = v {
             parts.push(format!("{k}={}", enc(v)));
         }

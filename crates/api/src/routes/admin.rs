@@ -37,7 +37,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[get("/offices")]
 async fn offices(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json<Vec<Office>>> {
     let list = state.store.offices(auth.company.id).await?;
-    Ok(web::Json(list.into_iter().map(|o| Office { id: o.id.0, name: o.name, user_count: o.user_count }).collect()))
+    Ok(web::Json(
+        list.into_iter()
+            .map(|o| Office {
+                id: o.id.0,
+                name: o.name,
+                user_count: o.user_count,
+            })
+            .collect(),
+    ))
 }
 
 /// Open an office (administrators).
@@ -46,14 +54,29 @@ async fn offices(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json<
 async fn create_office(state: web::Data<AppState>, auth: Auth, body: web::Json<OfficeWrite>) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = state.store.create_office(auth.company.id, &body.name).await?;
-    let office = state.store.offices(auth.company.id).await?.into_iter().find(|o| o.id == id).ok_or(ApiError::NotFound("office"))?;
-    Ok(HttpResponse::Created().json(Office { id: office.id.0, name: office.name, user_count: 0 }))
+    let office = state
+        .store
+        .offices(auth.company.id)
+        .await?
+        .into_iter()
+        .find(|o| o.id == id)
+        .ok_or(ApiError::NotFound("office"))?;
+    Ok(HttpResponse::Created().json(Office {
+        id: office.id.0,
+        name: office.name,
+        user_count: 0,
+    }))
 }
 
 /// Rename an office (administrators).
 #[utoipa::path(tag = "admin", params(("id" = Uuid, Path)), request_body = OfficeWrite, responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[put("/offices/{id}")]
-async fn rename_office(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: web::Json<OfficeWrite>) -> ApiResult<HttpResponse> {
+async fn rename_office(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<OfficeWrite>,
+) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     state.store.rename_office(auth.company.id, OfficeId(*id), &body.name).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -64,7 +87,15 @@ async fn rename_office(state: web::Data<AppState>, auth: Auth, id: web::Path<Uui
 #[get("/users")]
 async fn users(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json<Vec<User>>> {
     let dir = state.store.directory(auth.company.id).await?;
-    Ok(web::Json(state.store.users(auth.company.id).await?.iter().map(|u| views::user(u, &dir)).collect()))
+    Ok(web::Json(
+        state
+            .store
+            .users(auth.company.id)
+            .await?
+            .iter()
+            .map(|u| views::user(u, &dir))
+            .collect(),
+    ))
 }
 
 /// One user.
@@ -111,11 +142,20 @@ async fn create_user(state: web::Data<AppState>, auth: Auth, body: web::Json<Use
 /// cannot take away their own administrator right or deactivate themselves.
 #[utoipa::path(tag = "admin", params(("id" = Uuid, Path)), request_body = UserWrite, responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[put("/users/{id}")]
-async fn update_user(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: web::Json<UserWrite>) -> ApiResult<web::Json<User>> {
+async fn update_user(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<UserWrite>,
+) -> ApiResult<web::Json<User>> {
     auth.require_admin()?;
     let input = user_input(&body)?;
     if *id == auth.user.id.0 && (!input.permissions.admin || !input.active) {
-        return Err(ApiError::invalid("self_lockout", "permissions.admin", "you cannot remove your own administrator right or deactivate yourself"));
+        return Err(ApiError::invalid(
+            "self_lockout",
+            "permissions.admin",
+            "you cannot remove your own administrator right or deactivate yourself",
+        ));
     }
     let user = state.store.update_user(auth.company.id, UserId(*id), input).await?;
     let dir = state.store.directory(auth.company.id).await?;
@@ -123,14 +163,20 @@ async fn update_user(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>
 }
 
 fn group(g: crm_store::org::Group) -> Group {
-    Group { id: g.id.0, name: g.name, member_ids: g.member_ids.into_iter().map(|m| m.0).collect() }
+    Group {
+        id: g.id.0,
+        name: g.name,
+        member_ids: g.member_ids.into_iter().map(|m| m.0).collect(),
+    }
 }
 
 /// The company's groups.
 #[utoipa::path(tag = "admin", responses((status = 200, body = Vec<Group>)), security(("bearer" = []), ("api_key" = [])))]
 #[get("/groups")]
 async fn groups(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json<Vec<Group>>> {
-    Ok(web::Json(state.store.groups(auth.company.id).await?.into_iter().map(group).collect()))
+    Ok(web::Json(
+        state.store.groups(auth.company.id).await?.into_iter().map(group).collect(),
+    ))
 }
 
 /// Create a group (administrators).
@@ -145,14 +191,31 @@ async fn create_group(state: web::Data<AppState>, auth: Auth, body: web::Json<Gr
 /// Rename a group and replace its members (administrators).
 #[utoipa::path(tag = "admin", params(("id" = Uuid, Path)), request_body = GroupWrite, responses((status = 200, body = Group), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[put("/groups/{id}")]
-async fn update_group(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: web::Json<GroupWrite>) -> ApiResult<web::Json<Group>> {
+async fn update_group(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<GroupWrite>,
+) -> ApiResult<web::Json<Group>> {
     auth.require_admin()?;
     let members: Vec<UserId> = body.member_ids.iter().copied().map(UserId).collect();
-    Ok(web::Json(group(state.store.save_group(auth.company.id, Some(GroupId(*id)), &body.name, &members).await?)))
+    Ok(web::Json(group(
+        state
+            .store
+            .save_group(auth.company.id, Some(GroupId(*id)), &body.name, &members)
+            .await?,
+    )))
 }
 
 fn api_key(k: crm_store::auth::ApiKeyRecord, secret: Option<String>) -> ApiKey {
-    ApiKey { id: k.id, name: k.name, user_id: k.user_id.0, prefix: k.prefix, created_at: k.created_at, secret }
+    ApiKey {
+        id: k.id,
+        name: k.name,
+        user_id: k.user_id.0,
+        prefix: k.prefix,
+        created_at: k.created_at,
+        secret,
+    }
 }
 
 /// The company's active API keys (administrators).
@@ -160,7 +223,15 @@ fn api_key(k: crm_store::auth::ApiKeyRecord, secret: Option<String>) -> ApiKey {
 #[get("/api-keys")]
 async fn api_keys(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json<Vec<ApiKey>>> {
     auth.require_admin()?;
-    Ok(web::Json(state.store.api_keys(auth.company.id).await?.into_iter().map(|k| api_key(k, None)).collect()))
+    Ok(web::Json(
+        state
+            .store
+            .api_keys(auth.company.id)
+            .await?
+            .into_iter()
+            .map(|k| api_key(k, None))
+            .collect(),
+    ))
 }
 
 /// Create an API key for an integration; it acts with the rights of `user_id`. The secret is
@@ -170,7 +241,10 @@ async fn api_keys(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json
 async fn create_api_key(state: web::Data<AppState>, auth: Auth, body: web::Json<ApiKeyWrite>) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let acting = body.user_id.map(UserId).unwrap_or(auth.user.id);
-    let (record, secret) = state.store.create_api_key(auth.company.id, auth.user.id, acting, &body.name).await?;
+    let (record, secret) = state
+        .store
+        .create_api_key(auth.company.id, auth.user.id, acting, &body.name)
+        .await?;
     Ok(HttpResponse::Created().json(api_key(record, Some(secret))))
 }
 

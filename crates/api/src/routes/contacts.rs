@@ -6,8 +6,8 @@ use crm_domain::permissions::can_export;
 use crm_domain::{ContactId, DemandId, OfficeId, PropertyId, UserId};
 use crm_store::contacts::{ContactFilter, ContactSort};
 use crm_types::{
-    ApiError as ErrorBody, Contact, ContactProperty, ContactSummary, ContactWrite, HandoverRequest, LookupMatch, LookupResult, NoteWrite, Page,
-    Prefill, TimelineEntry,
+    ApiError as ErrorBody, Contact, ContactProperty, ContactSummary, ContactWrite, HandoverRequest, LookupMatch, LookupResult, NoteWrite,
+    Page, Prefill, TimelineEntry,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -21,7 +21,15 @@ use crate::views;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     // `lookup` and `export` before `{id}` so they are not read as ids.
-    cfg.service(lookup).service(export).service(list).service(create).service(get_one).service(update).service(timeline).service(add_note).service(hand_over);
+    cfg.service(lookup)
+        .service(export)
+        .service(list)
+        .service(create)
+        .service(get_one)
+        .service(update)
+        .service(timeline)
+        .service(add_note)
+        .service(hand_over);
 }
 
 /// Filters, order and paging of the contact list.
@@ -50,12 +58,17 @@ fn filter(p: &ListParams) -> ApiResult<ContactFilter> {
         .kind
         .as_deref()
         .filter(|k| !k.is_empty())
-        .map(|k| ContactKind::parse(k).ok_or_else(|| ApiError::bad_request("invalid_kind", Some("kind"), format!("'{k}' is not a kind of contact"))))
+        .map(|k| {
+            ContactKind::parse(k)
+                .ok_or_else(|| ApiError::bad_request("invalid_kind", Some("kind"), format!("'{k}' is not a kind of contact")))
+        })
         .transpose()?;
     let id = |field: &str, v: &Option<String>| -> ApiResult<Option<Uuid>> {
         match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => Uuid::parse_str(v).map(Some).map_err(|_| ApiError::bad_request("invalid_query", Some(field), format!("'{v}' is not an id"))),
+            Some(v) => Uuid::parse_str(v)
+                .map(Some)
+                .map_err(|_| ApiError::bad_request("invalid_query", Some(field), format!("'{v}' is not an id"))),
         }
     };
     Ok(ContactFilter {
@@ -93,7 +106,12 @@ async fn full(state: &AppState, auth: &Auth, id: ContactId) -> ApiResult<Contact
         .contact_properties(&viewer, id)
         .await?
         .into_iter()
-        .map(|(pid, title, status, role)| ContactProperty { property_id: pid.0, title, status: status.as_str().to_owned(), role: role.as_str().to_owned() })
+        .map(|(pid, title, status, role)| ContactProperty {
+            property_id: pid.0,
+            title,
+            status: status.as_str().to_owned(),
+            role: role.as_str().to_owned(),
+        })
         .collect();
     let demands = state.store.contact_demands(&viewer, id).await?.iter().map(views::demand).collect();
     Ok(views::contact(&record, &dir, properties, demands))
@@ -106,14 +124,24 @@ async fn full(state: &AppState, auth: &Auth, id: ContactId) -> ApiResult<Contact
     (status = 401, body = ErrorBody),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[get("/contacts")]
-async fn list(state: web::Data<AppState>, auth: Auth, params: web::Query<ListParams>, req: HttpRequest) -> ApiResult<web::Json<Page<ContactSummary>>> {
+async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    params: web::Query<ListParams>,
+    req: HttpRequest,
+) -> ApiResult<web::Json<Page<ContactSummary>>> {
     let (limit, offset) = super::paging(params.limit, params.offset)?;
     let sort = match params.sort.as_deref().filter(|s| !s.is_empty()) {
         None => ContactSort::default(),
-        Some(s) => ContactSort::parse(s).ok_or_else(|| ApiError::bad_request("invalid_sort", Some("sort"), format!("cannot sort by '{s}'")))?,
+        Some(s) => {
+            ContactSort::parse(s).ok_or_else(|| ApiError::bad_request("invalid_sort", Some("sort"), format!("cannot sort by '{s}'")))?
+        }
     };
     let f = filter(&params)?;
-    let (rows, total) = state.store.list_contacts(&auth.viewer(), auth.company.country, &f, sort, limit, offset).await?;
+    let (rows, total) = state
+        .store
+        .list_contacts(&auth.viewer(), auth.company.country, &f, sort, limit, offset)
+        .await?;
     let dir = state.store.directory(auth.company.id).await?;
     let items = rows.iter().map(|c| views::contact_summary(c, &dir)).collect();
     Ok(web::Json(views::page(items, total, limit, offset, &req)))
@@ -158,7 +186,12 @@ async fn get_one(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) ->
     (status = 422, body = ErrorBody),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[put("/contacts/{id}")]
-async fn update(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: web::Json<ContactWrite>) -> ApiResult<web::Json<Contact>> {
+async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<ContactWrite>,
+) -> ApiResult<web::Json<Contact>> {
     let id = ContactId(*id);
     let viewer = auth.viewer();
     // Unknown and invisible contacts are a 404 before any validation says anything about them.
@@ -188,7 +221,16 @@ async fn timeline(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -
 ), security(("bearer" = []), ("api_key" = [])))]
 #[post("/contacts/{id}/notes")]
 async fn add_note(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: web::Json<NoteWrite>) -> ApiResult<HttpResponse> {
-    let entry = state.store.add_note(&auth.viewer(), ContactId(*id), &body.body, body.property_id.map(PropertyId), body.demand_id.map(DemandId)).await?;
+    let entry = state
+        .store
+        .add_note(
+            &auth.viewer(),
+            ContactId(*id),
+            &body.body,
+            body.property_id.map(PropertyId),
+            body.demand_id.map(DemandId),
+        )
+        .await?;
     let dir = state.store.directory(auth.company.id).await?;
     Ok(HttpResponse::Created().json(views::timeline(&entry, &dir)))
 }
@@ -201,8 +243,22 @@ async fn add_note(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, b
     (status = 422, body = ErrorBody, description = "The colleague cannot receive it"),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[post("/contacts/{id}/handover")]
-async fn hand_over(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: web::Json<HandoverRequest>) -> ApiResult<HttpResponse> {
-    state.store.hand_over(&auth.viewer(), ContactId(*id), UserId(body.to_user_id), body.message.as_deref(), body.notify_email).await?;
+async fn hand_over(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<HandoverRequest>,
+) -> ApiResult<HttpResponse> {
+    state
+        .store
+        .hand_over(
+            &auth.viewer(),
+            ContactId(*id),
+            UserId(body.to_user_id),
+            body.message.as_deref(),
+            body.notify_email,
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -229,7 +285,11 @@ async fn lookup(state: web::Data<AppState>, auth: Auth, params: web::Query<Looku
     auth.require_clients()?;
     let limit = params.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", Some("limit"), "limit must be between 1 and 50"));
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            Some("limit"),
+            "limit must be between 1 and 50",
+        ));
     }
     let country = auth.company.country;
     let query = LookupQuery::parse(&params.q, country)
@@ -257,7 +317,12 @@ async fn lookup(state: web::Data<AppState>, auth: Auth, params: web::Query<Looku
     Ok(web::Json(LookupResult {
         query_kind: query_kind.to_owned(),
         matches,
-        prefill: Prefill { first_name: p.first_name, last_name: p.last_name, phone: p.phone, email: p.email },
+        prefill: Prefill {
+            first_name: p.first_name,
+            last_name: p.last_name,
+            phone: p.phone,
+            email: p.email,
+        },
     }))
 }
 
@@ -276,7 +341,10 @@ async fn export(state: web::Data<AppState>, auth: Auth, params: web::Query<ListP
     let mut out = String::from("id,kind,first_name,last_name,agency_name,phones,emails,city,owner,office\r\n");
     let mut offset = 0;
     loop {
-        let (rows, _) = state.store.list_contacts(&auth.viewer(), auth.company.country, &f, ContactSort::NameAsc, 1000, offset).await?;
+        let (rows, _) = state
+            .store
+            .list_contacts(&auth.viewer(), auth.company.country, &f, ContactSort::NameAsc, 1000, offset)
+            .await?;
         for c in &rows {
             let d = &c.data;
             let cells = [
@@ -307,6 +375,14 @@ async fn export(state: web::Data<AppState>, auth: Auth, params: web::Query<ListP
 
 /// Quotes a CSV cell, and defuses cells a spreadsheet would run as a formula.
 fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '-', '@']) { format!("'{value}") } else { value.to_owned() };
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+    let value = if value.starts_with(['=', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
 }

@@ -24,7 +24,8 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
         Err(e) => {
             tracing::warn!(error = %e, "database not reachable");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({"code": "database_unreachable", "message": "the database does not answer"}))
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({"code": "database_unreachable", "message": "the database does not answer"}))
         }
     }
 }

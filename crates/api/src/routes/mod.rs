@@ -26,7 +26,11 @@ pub const MAX_LIMIT: u64 = 200;
 pub fn paging(limit: Option<u64>, offset: Option<u64>) -> Result<(u64, u64), crate::error::ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(crate::error::ApiError::bad_request("invalid_limit", Some("limit"), format!("limit must be between 1 and {MAX_LIMIT}")));
+        return Err(crate::error::ApiError::bad_request(
+            "invalid_limit",
+            Some("limit"),
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
     }
     Ok((limit, offset.unwrap_or(0)))
 }

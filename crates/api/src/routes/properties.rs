@@ -17,12 +17,22 @@ use crate::error::{ApiError, ApiResult};
 use crate::views;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(get_one).service(update).service(add_party).service(remove_party).service(create_demand);
+    cfg.service(list)
+        .service(create)
+        .service(get_one)
+        .service(update)
+        .service(add_party)
+        .service(remove_party)
+        .service(create_demand);
 }
 
 fn text(field: &str, value: &str) -> ApiResult<String> {
     let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if v.is_empty() { Err(ApiError::invalid("required", field, format!("{field} is required"))) } else { Ok(v) }
+    if v.is_empty() {
+        Err(ApiError::invalid("required", field, format!("{field} is required")))
+    } else {
+        Ok(v)
+    }
 }
 
 fn optional(value: &Option<String>) -> Option<String> {
@@ -37,8 +47,10 @@ fn non_negative<T: PartialOrd + Default + Copy>(field: &str, v: Option<T>) -> Ap
 }
 
 fn parse_property(w: &PropertyWrite, default_country: Country) -> ApiResult<PropertyData> {
-    let kind = PropertyKind::parse(&w.kind).ok_or_else(|| ApiError::invalid("invalid_kind", "kind", format!("'{}' is not a kind of property", w.kind)))?;
-    let status = PropertyStatus::parse(&w.status).ok_or_else(|| ApiError::invalid("invalid_status", "status", format!("'{}' is not a listing status", w.status)))?;
+    let kind = PropertyKind::parse(&w.kind)
+        .ok_or_else(|| ApiError::invalid("invalid_kind", "kind", format!("'{}' is not a kind of property", w.kind)))?;
+    let status = PropertyStatus::parse(&w.status)
+        .ok_or_else(|| ApiError::invalid("invalid_status", "status", format!("'{}' is not a listing status", w.status)))?;
     let country = match optional(&w.country) {
         None => default_country,
         Some(c) => Country::parse(&c).map_err(|e| ApiError::invalid("invalid_country", "country", e.to_string()))?,
@@ -46,7 +58,13 @@ fn parse_property(w: &PropertyWrite, default_country: Country) -> ApiResult<Prop
     match (w.lat, w.lon) {
         (None, None) => {}
         (Some(lat), Some(lon)) if GeoPoint::new(lat, lon).is_some() => {}
-        _ => return Err(ApiError::invalid("invalid_coordinates", "lat", "give a valid latitude and longitude, or neither")),
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_coordinates",
+                "lat",
+                "give a valid latitude and longitude, or neither",
+            ));
+        }
     }
     Ok(PropertyData {
         kind,
@@ -82,16 +100,30 @@ pub struct ListParams {
 /// The company's listings, newest first.
 #[utoipa::path(tag = "properties", params(ListParams), responses((status = 200, body = Page<Property>), (status = 400, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[get("/properties")]
-async fn list(state: web::Data<AppState>, auth: Auth, params: web::Query<ListParams>, req: HttpRequest) -> ApiResult<web::Json<Page<Property>>> {
+async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    params: web::Query<ListParams>,
+    req: HttpRequest,
+) -> ApiResult<web::Json<Page<Property>>> {
     let (limit, offset) = super::paging(params.limit, params.offset)?;
     let status = params
         .status
         .as_deref()
         .filter(|s| !s.is_empty())
-        .map(|s| PropertyStatus::parse(s).ok_or_else(|| ApiError::bad_request("invalid_status", Some("status"), format!("'{s}' is not a listing status"))))
+        .map(|s| {
+            PropertyStatus::parse(s)
+                .ok_or_else(|| ApiError::bad_request("invalid_status", Some("status"), format!("'{s}' is not a listing status")))
+        })
         .transpose()?;
     let (rows, total) = state.store.list_properties(&auth.viewer(), status, limit, offset).await?;
-    Ok(web::Json(views::page(rows.iter().map(views::property).collect(), total, limit, offset, &req)))
+    Ok(web::Json(views::page(
+        rows.iter().map(views::property).collect(),
+        total,
+        limit,
+        offset,
+        &req,
+    )))
 }
 
 /// Create a listing.
@@ -108,29 +140,49 @@ async fn create(state: web::Data<AppState>, auth: Auth, body: web::Json<Property
 #[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), responses((status = 200, body = Property), (status = 404, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[get("/properties/{id}")]
 async fn get_one(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<Property>> {
-    Ok(web::Json(views::property(&state.store.property(&auth.viewer(), PropertyId(*id)).await?)))
+    Ok(web::Json(views::property(
+        &state.store.property(&auth.viewer(), PropertyId(*id)).await?,
+    )))
 }
 
 /// Replace a listing's details, including its status (a sold listing can only go back to for sale).
 #[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), request_body = PropertyWrite, responses((status = 200, body = Property), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[put("/properties/{id}")]
-async fn update(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: web::Json<PropertyWrite>) -> ApiResult<web::Json<Property>> {
+async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<PropertyWrite>,
+) -> ApiResult<web::Json<Property>> {
     auth.require_clients()?;
     let data = parse_property(&body, auth.company.country)?;
-    Ok(web::Json(views::property(&state.store.update_property(&auth.viewer(), PropertyId(*id), &data).await?)))
+    Ok(web::Json(views::property(
+        &state.store.update_property(&auth.viewer(), PropertyId(*id), &data).await?,
+    )))
 }
 
 fn role(value: &str) -> ApiResult<PartyRole> {
-    PartyRole::parse(value).ok_or_else(|| ApiError::invalid("invalid_role", "role", format!("'{value}' is not a party role (seller, buyer)")))
+    PartyRole::parse(value)
+        .ok_or_else(|| ApiError::invalid("invalid_role", "role", format!("'{value}' is not a party role (seller, buyer)")))
 }
 
 /// Make a contact a seller or buyer of the listing.
 #[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), request_body = PartyWrite, responses((status = 200, body = Property), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/properties/{id}/parties")]
-async fn add_party(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: web::Json<PartyWrite>) -> ApiResult<web::Json<Property>> {
+async fn add_party(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: web::Json<PartyWrite>,
+) -> ApiResult<web::Json<Property>> {
     auth.require_clients()?;
     let role = role(&body.role)?;
-    Ok(web::Json(views::property(&state.store.add_party(&auth.viewer(), PropertyId(*id), ContactId(body.contact_id), role).await?)))
+    Ok(web::Json(views::property(
+        &state
+            .store
+            .add_party(&auth.viewer(), PropertyId(*id), ContactId(body.contact_id), role)
+            .await?,
+    )))
 }
 
 /// Remove a party from the listing.
@@ -138,7 +190,10 @@ async fn add_party(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, 
 #[delete("/properties/{id}/parties/{contact_id}/{role}")]
 async fn remove_party(state: web::Data<AppState>, auth: Auth, path: web::Path<(Uuid, Uuid, String)>) -> ApiResult<HttpResponse> {
     let (id, contact, r) = path.into_inner();
-    state.store.remove_party(&auth.viewer(), PropertyId(id), ContactId(contact), role(&r)?).await?;
+    state
+        .store
+        .remove_party(&auth.viewer(), PropertyId(id), ContactId(contact), role(&r)?)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -148,7 +203,9 @@ async fn remove_party(state: web::Data<AppState>, auth: Auth, path: web::Path<(U
 async fn create_demand(state: web::Data<AppState>, auth: Auth, body: web::Json<DemandWrite>) -> ApiResult<HttpResponse> {
     auth.require_clients()?;
     let kind = optional(&body.kind)
-        .map(|k| PropertyKind::parse(&k).ok_or_else(|| ApiError::invalid("invalid_kind", "kind", format!("'{k}' is not a kind of property"))))
+        .map(|k| {
+            PropertyKind::parse(&k).ok_or_else(|| ApiError::invalid("invalid_kind", "kind", format!("'{k}' is not a kind of property")))
+        })
         .transpose()?;
     let data = DemandData {
         contact_id: ContactId(body.contact_id),

@@ -31,13 +31,28 @@ async fn list(state: web::Data<AppState>, auth: Auth, params: web::Query<TaskPar
     let open = match params.status.as_deref() {
         None | Some("") | Some("open") => true,
         Some("done") => false,
-        Some(other) => return Err(crate::error::ApiError::bad_request("invalid_status", Some("status"), format!("'{other}' is not open or done"))),
+        Some(other) => {
+            return Err(crate::error::ApiError::bad_request(
+                "invalid_status",
+                Some("status"),
+                format!("'{other}' is not open or done"),
+            ));
+        }
     };
     let tasks = state.store.tasks(auth.company.id, auth.user.id, open).await?;
     Ok(web::Json(
         tasks
             .into_iter()
-            .map(|t| Task { id: t.id.0, kind: t.kind, title: t.title, body: t.body, contact_id: t.contact_id.map(|c| c.0), due_at: t.due_at, done_at: t.done_at, created_at: t.created_at })
+            .map(|t| Task {
+                id: t.id.0,
+                kind: t.kind,
+                title: t.title,
+                body: t.body,
+                contact_id: t.contact_id.map(|c| c.0),
+                due_at: t.due_at,
+                done_at: t.done_at,
+                created_at: t.created_at,
+            })
             .collect(),
     ))
 }

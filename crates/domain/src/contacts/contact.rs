@@ -88,7 +88,11 @@ pub struct FieldError {
 
 impl FieldError {
     fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code, message: message.into() }
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -176,11 +180,19 @@ impl ContactData {
         let location = match (input.lat, input.lon) {
             (None, None) => None,
             (Some(lat), Some(lon)) => GeoPoint::new(lat, lon).or_else(|| {
-                errors.push(FieldError::new("lat", "invalid_coordinates", "latitude must be within ±90 and longitude within ±180"));
+                errors.push(FieldError::new(
+                    "lat",
+                    "invalid_coordinates",
+                    "latitude must be within ±90 and longitude within ±180",
+                ));
                 None
             }),
             _ => {
-                errors.push(FieldError::new("lat", "invalid_coordinates", "give both latitude and longitude, or neither"));
+                errors.push(FieldError::new(
+                    "lat",
+                    "invalid_coordinates",
+                    "give both latitude and longitude, or neither",
+                ));
                 None
             }
         };
@@ -238,13 +250,21 @@ impl ContactData {
                     errors.push(required("last_name"));
                 }
                 if !phone_given && !email_given {
-                    errors.push(FieldError::new("phones", "required", "a standard contact needs a phone or an email"));
+                    errors.push(FieldError::new(
+                        "phones",
+                        "required",
+                        "a standard contact needs a phone or an email",
+                    ));
                 }
             }
             ContactKind::Draft => {
                 let named = self.first_name.is_some() || self.last_name.is_some() || self.agency_name.is_some();
                 if !named && !phone_given && !email_given {
-                    errors.push(FieldError::new("last_name", "required", "a draft needs at least a name, a phone or an email"));
+                    errors.push(FieldError::new(
+                        "last_name",
+                        "required",
+                        "a draft needs at least a name, a phone or an email",
+                    ));
                 }
             }
         }
@@ -322,7 +342,10 @@ mod tests {
     }
 
     fn input(kind: &str) -> ContactInput {
-        ContactInput { kind: Some(kind.into()), ..Default::default() }
+        ContactInput {
+            kind: Some(kind.into()),
+            ..Default::default()
+        }
     }
 
     fn fields(err: ContactErrors) -> Vec<(String, &'static str)> {
@@ -333,7 +356,11 @@ mod tests {
     fn agency_needs_name_and_a_channel() {
         let err = ContactData::parse(&input("agency"), cz()).unwrap_err();
         assert_eq!(fields(err), vec![("agency_name".into(), "required"), ("phones".into(), "required")]);
-        let ok = ContactInput { agency_name: Some(" Reality  Praha ".into()), emails: vec!["INFO@reality.cz".into()], ..input("agency") };
+        let ok = ContactInput {
+            agency_name: Some(" Reality  Praha ".into()),
+            emails: vec!["INFO@reality.cz".into()],
+            ..input("agency")
+        };
         let data = ContactData::parse(&ok, cz()).unwrap();
         assert_eq!(data.agency_name.as_deref(), Some("Reality Praha"));
         assert_eq!(data.emails[0].as_str(), "info@reality.cz");
@@ -341,23 +368,57 @@ mod tests {
 
     #[test]
     fn verified_needs_names_phone_and_email() {
-        let err = ContactData::parse(&ContactInput { first_name: Some("Jan".into()), ..input("verified") }, cz()).unwrap_err();
-        assert_eq!(fields(err), vec![("last_name".into(), "required"), ("phones".into(), "required"), ("emails".into(), "required")]);
+        let err = ContactData::parse(
+            &ContactInput {
+                first_name: Some("Jan".into()),
+                ..input("verified")
+            },
+            cz(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            fields(err),
+            vec![
+                ("last_name".into(), "required"),
+                ("phones".into(), "required"),
+                ("emails".into(), "required")
+            ]
+        );
     }
 
     #[test]
     fn standard_needs_last_name_and_a_channel() {
-        let ok = ContactInput { last_name: Some("Novák".into()), phones: vec!["601 234 567".into()], ..input("standard") };
+        let ok = ContactInput {
+            last_name: Some("Novák".into()),
+            phones: vec!["601 234 567".into()],
+            ..input("standard")
+        };
         let data = ContactData::parse(&ok, cz()).unwrap();
         assert_eq!(data.phones[0].as_str(), "+420601234567");
-        let err = ContactData::parse(&ContactInput { last_name: Some("Novák".into()), ..input("standard") }, cz()).unwrap_err();
+        let err = ContactData::parse(
+            &ContactInput {
+                last_name: Some("Novák".into()),
+                ..input("standard")
+            },
+            cz(),
+        )
+        .unwrap_err();
         assert_eq!(fields(err), vec![("phones".into(), "required")]);
     }
 
     #[test]
     fn draft_needs_anything() {
         assert!(ContactData::parse(&input("draft"), cz()).is_err());
-        assert!(ContactData::parse(&ContactInput { phones: vec!["601234567".into()], ..input("draft") }, cz()).is_ok());
+        assert!(
+            ContactData::parse(
+                &ContactInput {
+                    phones: vec!["601234567".into()],
+                    ..input("draft")
+                },
+                cz()
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -369,7 +430,10 @@ mod tests {
             ..input("standard")
         };
         let err = ContactData::parse(&bad, cz()).unwrap_err();
-        assert_eq!(fields(err), vec![("phones[1]".into(), "invalid_phone"), ("emails[0]".into(), "invalid_email")]);
+        assert_eq!(
+            fields(err),
+            vec![("phones[1]".into(), "invalid_phone"), ("emails[0]".into(), "invalid_email")]
+        );
     }
 
     #[test]

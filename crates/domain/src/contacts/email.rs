@@ -27,9 +27,7 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.contains(char::is_whitespace)
@@ -57,7 +55,10 @@ mod tests {
 
     #[test]
     fn normalises_case_and_space() {
-        assert_eq!(Email::parse("  Jan.Novak@Example.CZ ").map(|e| e.0), Ok("jan.novak@example.cz".into()));
+        assert_eq!(
+            Email::parse("  Jan.Novak@Example.CZ ").map(|e| e.0),
+            Ok("jan.novak@example.cz".into())
+        );
     }
 
     #[test]

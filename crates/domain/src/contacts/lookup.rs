@@ -28,8 +28,7 @@ impl LookupQuery {
             return (prefix.chars().count() >= MIN_LOOKUP_CHARS).then_some(Self::Email { prefix });
         }
         let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-        let phone_like = !digits.is_empty()
-            && trimmed.chars().all(|c| c.is_ascii_digit() || " +-./()".contains(c));
+        let phone_like = !digits.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit() || " +-./()".contains(c));
         if phone_like {
             if digits.len() < 3 {
                 return None;
@@ -46,16 +45,20 @@ impl LookupQuery {
                 prefixes.push(digits.trim_start_matches("00").to_owned());
             } else {
                 prefixes.push(digits.clone());
-                if let Some(rest) = digits.strip_prefix('0').or_else(|| digits.strip_prefix('8').filter(|_| default_region.code() == "RU")) {
-                    if !rest.is_empty() {
-                        prefixes.push(rest.to_owned());
-                    }
+                if let Some(rest) = digits
+                    .strip_prefix('0')
+                    .or_else(|| digits.strip_prefix('8').filter(|_| default_region.code() == "RU"))
+                {
+                    prefixes.push(rest.to_owned());
                 }
             }
             prefixes.retain(|p| p.len() >= 3);
             prefixes.sort();
             prefixes.dedup();
-            return Some(Self::Phone { prefixes, normalized: normalized.map(|p| p.as_str().to_owned()) });
+            return Some(Self::Phone {
+                prefixes,
+                normalized: normalized.map(|p| p.as_str().to_owned()),
+            });
         }
         let words = text::words(trimmed);
         if words.iter().map(|w| w.chars().count()).sum::<usize>() < MIN_LOOKUP_CHARS {
@@ -68,17 +71,31 @@ impl LookupQuery {
     pub fn prefill(input: &str, default_region: Country) -> Prefill {
         let trimmed = input.trim();
         match Self::parse(trimmed, default_region) {
-            Some(Self::Phone { normalized, .. }) => Prefill { phone: Some(normalized.unwrap_or_else(|| trimmed.to_owned())), ..Prefill::default() },
+            Some(Self::Phone { normalized, .. }) => Prefill {
+                phone: Some(normalized.unwrap_or_else(|| trimmed.to_owned())),
+                ..Prefill::default()
+            },
             Some(Self::Email { .. }) => Prefill {
-                email: Some(Email::parse(trimmed).map(|e| e.as_str().to_owned()).unwrap_or_else(|_| trimmed.to_owned())),
+                email: Some(
+                    Email::parse(trimmed)
+                        .map(|e| e.as_str().to_owned())
+                        .unwrap_or_else(|_| trimmed.to_owned()),
+                ),
                 ..Prefill::default()
             },
             Some(Self::Name { .. }) => {
                 // "Anna Maria Svensson": the last word is the surname, the rest the first name.
                 let parts: Vec<&str> = trimmed.split_whitespace().collect();
                 match parts.split_last() {
-                    Some((last, [])) => Prefill { last_name: Some((*last).to_owned()), ..Prefill::default() },
-                    Some((last, first)) => Prefill { first_name: Some(first.join(" ")), last_name: Some((*last).to_owned()), ..Prefill::default() },
+                    Some((last, [])) => Prefill {
+                        last_name: Some((*last).to_owned()),
+                        ..Prefill::default()
+                    },
+                    Some((last, first)) => Prefill {
+                        first_name: Some(first.join(" ")),
+                        last_name: Some((*last).to_owned()),
+                        ..Prefill::default()
+                    },
                     None => Prefill::default(),
                 }
             }
@@ -115,21 +132,41 @@ mod tests {
             }
         );
         let partial = LookupQuery::parse("+46 70 12", se()).unwrap();
-        assert_eq!(partial, LookupQuery::Phone { prefixes: vec!["467012".into()], normalized: None });
+        assert_eq!(
+            partial,
+            LookupQuery::Phone {
+                prefixes: vec!["467012".into()],
+                normalized: None
+            }
+        );
     }
 
     #[test]
     fn reads_emails_and_names() {
-        assert_eq!(LookupQuery::parse(" Anna@EX", se()), Some(LookupQuery::Email { prefix: "anna@ex".into() }));
-        assert_eq!(LookupQuery::parse("ÅSA  öberg", se()), Some(LookupQuery::Name { words: vec!["asa".into(), "oberg".into()] }));
+        assert_eq!(
+            LookupQuery::parse(" Anna@EX", se()),
+            Some(LookupQuery::Email { prefix: "anna@ex".into() })
+        );
+        assert_eq!(
+            LookupQuery::parse("ÅSA  öberg", se()),
+            Some(LookupQuery::Name {
+                words: vec!["asa".into(), "oberg".into()]
+            })
+        );
         assert_eq!(LookupQuery::parse(" a ", se()), None);
         assert_eq!(LookupQuery::parse("12", se()), None);
     }
 
     #[test]
     fn prefills_the_form() {
-        assert_eq!(LookupQuery::prefill("Anna Maria Svensson", se()).first_name.as_deref(), Some("Anna Maria"));
+        assert_eq!(
+            LookupQuery::prefill("Anna Maria Svensson", se()).first_name.as_deref(),
+            Some("Anna Maria")
+        );
         assert_eq!(LookupQuery::prefill("070 123 45 67", se()).phone.as_deref(), Some("+46701234567"));
-        assert_eq!(LookupQuery::prefill("Anna@Example.se", se()).email.as_deref(), Some("anna@example.se"));
+        assert_eq!(
+            LookupQuery::prefill("Anna@Example.se", se()).email.as_deref(),
+            Some("anna@example.se")
+        );
     }
 }
