@@ -683,3 +683,70 @@ fn score(data: &ContactData, query: &LookupQuery) -> (u32, SearchTokenKind) {
         }
     }
 }
+
+impl Store {
+    /// Imports many contacts at once for one owner (a spreadsheet import, a migration from
+    /// another CRM, the benchmark's seed): multi-row inserts in one transaction per batch, with
+    /// their search tokens and a "created" history entry each.
+    pub async fn import_contacts(&self, viewer: &Viewer, owner: UserId, batch: &[ContactData]) -> Result<Vec<ContactId>, StoreError> {
+        let company = viewer.company_id;
+        let owner_user = self
+            .user(company, owner)
+            .await
+            .map_err(|_| StoreError::invalid("owner_id", "unknown_user", "no such user in this company"))?;
+        let now = Utc::now();
+        let ids: Vec<ContactId> = batch.iter().map(|_| ContactId::new()).collect();
+        let txn = self.db.begin().await?;
+        // SQLite allows 32766 bound values per statement; stay well below it on both databases.
+        for (chunk_ids, chunk) in ids.chunks(500).zip(batch.chunks(500)) {
+            contacts::Entity::insert_many(chunk_ids.iter().zip(chunk).map(|(id, data)| {
+                let mut am = contacts::ActiveModel {
+                    company_id: Set(company.0),
+                    id: Set(id.0),
+                    owner_id: Set(owner.0),
+                    office_id: Set(owner_user.office_id.0),
+                    on_offer: Set(false),
+                    on_demand: Set(false),
+                    created_by: Set(Some(viewer.user_id.0)),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                };
+                data_columns(&mut am, data);
+                am
+            }))
+            .exec(&txn)
+            .await?;
+            let tokens: Vec<contact_tokens::ActiveModel> = chunk_ids
+                .iter()
+                .zip(chunk)
+                .flat_map(|(id, data)| {
+                    data.search_tokens().into_iter().map(move |(kind, token)| contact_tokens::ActiveModel {
+                        company_id: Set(company.0),
+                        token: Set(token),
+                        contact_id: Set(id.0),
+                        kind: Set(kind.code()),
+                    })
+                })
+                .collect();
+            for part in tokens.chunks(1000) {
+                contact_tokens::Entity::insert_many(part.to_vec()).exec(&txn).await?;
+            }
+            timeline_entries::Entity::insert_many(chunk_ids.iter().map(|id| timeline_entries::ActiveModel {
+                company_id: Set(company.0),
+                id: Set(TimelineEntryId::new().0),
+                contact_id: Set(id.0),
+                kind: Set("created".to_owned()),
+                body: Set("Contact imported".to_owned()),
+                property_id: Set(None),
+                demand_id: Set(None),
+                author_id: Set(Some(viewer.user_id.0)),
+                created_at: Set(now),
+            }))
+            .exec(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(ids)
+    }
+}

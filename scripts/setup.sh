@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what building and running the CRM needs, idempotently: a wasm32 Rust target (rustup's,
+# or Debian's toolchain linked as "debian-web" where rustup cannot download it), wasm-bindgen
+# matching the SPA's version, and `just`. With --tests also Chromium, ChromeDriver and, when no
+# PostgreSQL server is configured or reachable, Debian's PostgreSQL for a private test cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=false
+[ "${1:-}" = "--tests" ] && with_tests=true
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+apt_updated=false
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  if ! $apt_updated; then $SUDO apt-get update -qq; apt_updated=true; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+if ! command -v cargo >/dev/null; then
+  echo "Rust is missing: install rustup (https://rustup.rs) and run this again." >&2
+  exit 1
+fi
+apt_install pkg-config gcc curl ca-certificates
+
+# The wasm32 target: rustup's when it can be had, else Debian's toolchain with std sources.
+if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  if ! timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+    log "rustup cannot install wasm32-unknown-unknown here; using Debian's rustc-web toolchain"
+    apt_install rustc-web cargo-web rust-web-src lld
+    rustup toolchain list | grep -q '^debian-web' || rustup toolchain link debian-web /usr
+  fi
+fi
+
+# wasm-bindgen must match the version the SPA is built with, exactly.
+wbg_version=$(grep -A1 '^name = "wasm-bindgen"$' frontend/Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p' | head -1)
+if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wbg_version" ]; then
+  log "installing wasm-bindgen-cli $wbg_version (a few minutes, once)"
+  cargo install -q wasm-bindgen-cli --version "$wbg_version"
+fi
+command -v just >/dev/null || { log "installing just"; cargo install -q just; }
+
+if $with_tests; then
+  apt_install chromium chromium-driver
+  pg_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+  if ! (command -v pg_isready >/dev/null && pg_isready -q -d "$pg_url"); then
+    # No server to use: scripts/test.sh starts a private cluster with Debian's PostgreSQL.
+    apt_install postgresql
+  fi
+fi
+log "ready"
