@@ -14,6 +14,7 @@ on_both_databases!(
     properties_parties_and_demands_drive_visibility,
     admin_manages_offices_users_groups_and_keys,
     tenants_are_isolated,
+    handover_email_is_delivered_once_and_failures_are_retried,
 );
 
 async fn make_user(app: &TestApp, token: &str, email: &str, office: &str, offer: &str, demand: &str, admin: bool) -> Value {
@@ -649,4 +650,51 @@ async fn tenants_are_isolated(backend: Backend) {
         )
         .await;
     assert_eq!(cz.body["phones"], json!(["+420601234567"]));
+}
+
+async fn handover_email_is_delivered_once_and_failures_are_retried(backend: Backend) {
+    use crm_api::jobs::mail::{Mailer, deliver_due};
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let office = app.admin.office_id.to_string();
+    let colleague = make_user(&app, &admin, "mailme@test.example", &office, "own", "own", false).await;
+    let c = app
+        .post("/api/v1/contacts", &admin, &json!({"kind": "draft", "last_name": "Ekström"}))
+        .await;
+    let id = c.body["id"].as_str().unwrap();
+    let h = app
+        .post(
+            &format!("/api/v1/contacts/{id}/handover"),
+            &admin,
+            &json!({"to_user_id": colleague["id"], "message": "Call her back today"}),
+        )
+        .await;
+    assert_eq!(h.status, 204);
+
+    // The SMTP server is down: the message stays, is retried later, and keeps its error.
+    let down = Mailer::new("smtp://127.0.0.1:1", "CRM <crm@test.example>").unwrap();
+    assert_eq!(deliver_due(&app.store, &down).await.unwrap(), 0);
+    let queued = app.store.outbox(app.company.id).await.unwrap();
+    assert_eq!((queued[0].status.as_str(), queued[0].attempts), ("pending", 1));
+    // Not due again yet: a second pass does not hammer the server.
+    assert_eq!(deliver_due(&app.store, &down).await.unwrap(), 0);
+    assert_eq!(app.store.outbox(app.company.id).await.unwrap()[0].attempts, 1);
+
+    // Make it due now, and let two instances race for it: it is sent exactly once.
+    let (url, received) = crm_tests::smtp_sink().await;
+    let up = Mailer::new(&url, "CRM <crm@test.example>").unwrap();
+    app.store
+        .message_failed(&queued[0], "test: due now", chrono::Utc::now())
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(deliver_due(&app.store, &up), deliver_due(&app.store, &up));
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    // Undo quoted-printable's soft line breaks.
+    let mails: Vec<String> = received.lock().unwrap().iter().map(|m| m.replace("=\n", "")).collect();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("To: mailme@test.example"), "{}", mails[0]);
+    assert!(mails[0].contains("Call her back today"), "{}", mails[0]);
+    assert!(mails[0].contains(&format!("{}/contacts/{id}", app.address)), "{}", mails[0]);
+    assert_eq!(app.store.outbox(app.company.id).await.unwrap()[0].status, "sent");
+    assert_eq!(deliver_due(&app.store, &up).await.unwrap(), 0);
 }

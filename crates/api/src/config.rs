@@ -17,6 +17,12 @@ pub struct Config {
     pub jwt_issuer: String,
     /// Lifetime of access tokens in seconds.
     pub access_token_seconds: i64,
+    /// Where email goes (`smtp://…`); without it, messages wait in the outbox.
+    pub smtp_url: Option<String>,
+    /// The sender of emails.
+    pub mail_from: String,
+    /// Where users reach the app, for links in emails.
+    pub public_url: String,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/crm.db?mode=rwc";
@@ -24,7 +30,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/crm.db?mode=rwc";
 impl Config {
     /// Reads `file` (if given) into the environment without overriding what is already set,
     /// then the environment: `DATABASE_URL`, `CRM_STATIC_DIR`, `CRM_JWT_SECRET`,
-    /// `CRM_JWT_ISSUER`, `CRM_ACCESS_TOKEN_SECONDS`.
+    /// `CRM_JWT_ISSUER`, `CRM_ACCESS_TOKEN_SECONDS`, `CRM_SMTP_URL`, `CRM_MAIL_FROM`, `CRM_PUBLIC_URL`.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut from_file = std::collections::HashMap::new();
         if let Some(path) = file {
@@ -59,6 +65,9 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("frontend/dist")),
             jwt_secret,
             jwt_issuer: get("CRM_JWT_ISSUER").unwrap_or_else(|| "open-crm".to_owned()),
+            smtp_url: get("CRM_SMTP_URL"),
+            public_url: get("CRM_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
+            mail_from: get("CRM_MAIL_FROM").unwrap_or_else(|| "CRM <crm@localhost>".to_owned()),
             access_token_seconds: get("CRM_ACCESS_TOKEN_SECONDS")
                 .map(|s| s.parse())
                 .transpose()

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod jobs;
 mod routes;
 mod views;
 
@@ -21,6 +22,8 @@ pub use config::Config;
 pub struct AppState {
     pub store: Store,
     pub tokens: auth::Tokens,
+    /// Where users reach the app, for links in emails.
+    pub public_url: String,
 }
 
 #[derive(OpenApi)]
@@ -119,6 +122,7 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
     let state = web::Data::new(AppState {
         store,
         tokens: auth::Tokens::new(&config.jwt_secret, &config.jwt_issuer, config.access_token_seconds),
+        public_url: config.public_url.clone(),
     });
     let static_dir = config.static_dir.clone();
     HttpServer::new(move || {

@@ -545,7 +545,8 @@ impl Store {
     }
 
     /// Hands a visible contact over to a colleague: the colleague becomes owner, gets a task,
-    /// and, if `email` says so, an email (queued in the outbox).
+    /// and, if `email` says so (default: the colleague's setting), an email queued in the outbox
+    /// with a link to the contact under `app_url`.
     pub async fn hand_over(
         &self,
         viewer: &Viewer,
@@ -553,6 +554,7 @@ impl Store {
         to: UserId,
         message: Option<&str>,
         email: Option<bool>,
+        app_url: &str,
     ) -> Result<(), StoreError> {
         let contact = self.contact(viewer, id).await?;
         let receiver = self
@@ -610,7 +612,11 @@ impl Store {
         )
         .await?;
         if email.unwrap_or(receiver.notify_email) {
-            let text = format!("{title}.\n\n{}\nOpen the contact in the CRM: /contacts/{id}\n", note.unwrap_or(""));
+            let note = note.map(|n| format!("\n{n}\n")).unwrap_or_default();
+            let text = format!(
+                "{title}.\n{note}\nOpen the contact: {}/contacts/{id}\n",
+                app_url.trim_end_matches('/')
+            );
             crate::tasks::queue_email(&txn, viewer.company_id, &receiver.email, &title, &text).await?;
         }
         txn.commit().await?;
@@ -721,12 +727,14 @@ impl Store {
                 .iter()
                 .zip(chunk)
                 .flat_map(|(id, data)| {
-                    data.search_tokens().into_iter().map(move |(kind, token)| contact_tokens::ActiveModel {
-                        company_id: Set(company.0),
-                        token: Set(token),
-                        contact_id: Set(id.0),
-                        kind: Set(kind.code()),
-                    })
+                    data.search_tokens()
+                        .into_iter()
+                        .map(move |(kind, token)| contact_tokens::ActiveModel {
+                            company_id: Set(company.0),
+                            token: Set(token),
+                            contact_id: Set(id.0),
+                            kind: Set(kind.code()),
+                        })
                 })
                 .collect();
             for part in tokens.chunks(1000) {

@@ -12,16 +12,108 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const FIRST: [&str; 40] = [
-    "Anna", "Erik", "Karin", "Lars", "Sofia", "Johan", "Åsa", "Björn", "Maja", "Oskar", "Ingrid", "Nils", "Elin", "Gustav", "Hanna", "Olof", "Jiří", "Tereza",
-    "Petr", "Lucie", "Jan", "Eva", "Tomáš", "Zuzana", "Dmitrij", "Olga", "Sergej", "Irina", "Pavel", "Natalja", "João", "Ana", "Luís", "Conceição", "Pedro",
-    "Mariana", "Gabriel", "Beatriz", "Rafael", "Letícia",
+    "Anna",
+    "Erik",
+    "Karin",
+    "Lars",
+    "Sofia",
+    "Johan",
+    "Åsa",
+    "Björn",
+    "Maja",
+    "Oskar",
+    "Ingrid",
+    "Nils",
+    "Elin",
+    "Gustav",
+    "Hanna",
+    "Olof",
+    "Jiří",
+    "Tereza",
+    "Petr",
+    "Lucie",
+    "Jan",
+    "Eva",
+    "Tomáš",
+    "Zuzana",
+    "Dmitrij",
+    "Olga",
+    "Sergej",
+    "Irina",
+    "Pavel",
+    "Natalja",
+    "João",
+    "Ana",
+    "Luís",
+    "Conceição",
+    "Pedro",
+    "Mariana",
+    "Gabriel",
+    "Beatriz",
+    "Rafael",
+    "Letícia",
 ];
 const LAST: [&str; 60] = [
-    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson", "Svensson", "Gustafsson", "Pettersson", "Jonsson",
-    "Jansson", "Hansson", "Bengtsson", "Öberg", "Lindström", "Ekström", "Sjöberg", "Håkansson", "Novák", "Svoboda", "Novotný", "Dvořák", "Černý",
-    "Procházka", "Kučera", "Veselý", "Horák", "Němec", "Ivanov", "Smirnov", "Kuznetsov", "Popov", "Vasiljev", "Petrov", "Sokolov", "Mikhailov",
-    "Fedorov", "Morozov", "Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima", "Gomes", "Ribeiro",
-    "Carvalho", "Araújo", "Gonçalves", "Almeida", "Lopes", "Barbosa", "Rocha", "Dias", "Moreira",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jonsson",
+    "Jansson",
+    "Hansson",
+    "Bengtsson",
+    "Öberg",
+    "Lindström",
+    "Ekström",
+    "Sjöberg",
+    "Håkansson",
+    "Novák",
+    "Svoboda",
+    "Novotný",
+    "Dvořák",
+    "Černý",
+    "Procházka",
+    "Kučera",
+    "Veselý",
+    "Horák",
+    "Němec",
+    "Ivanov",
+    "Smirnov",
+    "Kuznetsov",
+    "Popov",
+    "Vasiljev",
+    "Petrov",
+    "Sokolov",
+    "Mikhailov",
+    "Fedorov",
+    "Morozov",
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Rodrigues",
+    "Ferreira",
+    "Alves",
+    "Pereira",
+    "Lima",
+    "Gomes",
+    "Ribeiro",
+    "Carvalho",
+    "Araújo",
+    "Gonçalves",
+    "Almeida",
+    "Lopes",
+    "Barbosa",
+    "Rocha",
+    "Dias",
+    "Moreira",
 ];
 
 fn ascii(s: &str) -> String {
@@ -93,13 +185,26 @@ async fn run(backend: Backend, n: u64, samples: usize) {
     }
     // Warm up caches and the connection pool.
     for (_, q) in queries.iter().take(50) {
-        app.client.get(format!("{}/api/v1/contacts/lookup", app.address)).query(&[("q", q)]).bearer_auth(&token).send().await.expect("lookup");
+        app.client
+            .get(format!("{}/api/v1/contacts/lookup", app.address))
+            .query(&[("q", q)])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("lookup");
     }
     let mut times: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
     let mut found: std::collections::BTreeMap<&str, usize> = Default::default();
     for (kind, q) in &queries {
         let started = Instant::now();
-        let resp = app.client.get(format!("{}/api/v1/contacts/lookup", app.address)).query(&[("q", q)]).bearer_auth(&token).send().await.expect("lookup");
+        let resp = app
+            .client
+            .get(format!("{}/api/v1/contacts/lookup", app.address))
+            .query(&[("q", q)])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("lookup");
         let status = resp.status();
         let body: serde_json::Value = resp.json().await.expect("json");
         times.entry(kind).or_default().push(started.elapsed());
@@ -135,7 +240,11 @@ async fn main() {
     let samples = std::env::var("BENCH_SAMPLES").ok().and_then(|s| s.parse().ok()).unwrap_or(400);
     println!("| database | contacts | lookup by | queries | p50 ms | p95 ms | p99 ms | with matches |");
     println!("|---|---|---|---|---|---|---|---|");
-    for b in if backends.is_empty() { vec!["sqlite".to_owned(), "postgres".to_owned()] } else { backends } {
+    for b in if backends.is_empty() {
+        vec!["sqlite".to_owned(), "postgres".to_owned()]
+    } else {
+        backends
+    } {
         let backend = if b == "postgres" { Backend::Postgres } else { Backend::Sqlite };
         run(backend, n, samples).await;
     }

@@ -257,6 +257,7 @@ async fn hand_over(
             UserId(body.to_user_id),
             body.message.as_deref(),
             body.notify_email,
+            &state.public_url,
         )
         .await?;
     Ok(HttpResponse::NoContent().finish())
