@@ -47,6 +47,7 @@ fn Card() -> impl IntoView {
     view! {
         {move || match contact.get() {
             None => view! { <p class="muted">{t("common.loading")}</p> }.into_any(),
+            Some(Err(e)) if e.status == 404 => view! { <p class="muted" id="contact-gone">{t("contact.gone")}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error">{e.error.message}</p> }.into_any(),
             Some(Ok(c)) => {
                 let s = c.summary.clone();
