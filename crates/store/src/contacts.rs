@@ -199,6 +199,31 @@ fn data_columns(am: &mut contacts::ActiveModel, data: &ContactData) {
     am.opted_out = Set(data.opted_out);
 }
 
+/// A new contact's row: owned by `owner` in the owner's office, on neither side yet.
+fn new_contact(
+    viewer: &Viewer,
+    id: ContactId,
+    owner: UserId,
+    office: OfficeId,
+    now: DateTime<Utc>,
+    data: &ContactData,
+) -> contacts::ActiveModel {
+    let mut am = contacts::ActiveModel {
+        company_id: Set(viewer.company_id.0),
+        id: Set(id.0),
+        owner_id: Set(owner.0),
+        office_id: Set(office.0),
+        on_offer: Set(false),
+        on_demand: Set(false),
+        created_by: Set(Some(viewer.user_id.0)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    data_columns(&mut am, data);
+    am
+}
+
 /// Lists sort by surname, then first name ("Svensson Anna"), folded so case and accents do not
 /// scatter the order.
 fn sort_name(data: &ContactData) -> String {
@@ -292,19 +317,7 @@ impl Store {
             .map_err(|_| StoreError::invalid("owner_id", "unknown_user", "no such user in this company"))?;
         let id = ContactId::new();
         let now = Utc::now();
-        let mut am = contacts::ActiveModel {
-            company_id: Set(company.0),
-            id: Set(id.0),
-            owner_id: Set(owner.0),
-            office_id: Set(owner_user.office_id.0),
-            on_offer: Set(false),
-            on_demand: Set(false),
-            created_by: Set(Some(viewer.user_id.0)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        data_columns(&mut am, data);
+        let am = new_contact(viewer, id, owner, owner_user.office_id, now, data);
         let txn = self.db.begin().await?;
         let m = contacts::Entity::insert(am).exec_with_returning(&txn).await?;
         write_tokens(&txn, company, id, data).await?;
@@ -705,22 +718,12 @@ impl Store {
         let txn = self.db.begin().await?;
         // SQLite allows 32766 bound values per statement; stay well below it on both databases.
         for (chunk_ids, chunk) in ids.chunks(500).zip(batch.chunks(500)) {
-            contacts::Entity::insert_many(chunk_ids.iter().zip(chunk).map(|(id, data)| {
-                let mut am = contacts::ActiveModel {
-                    company_id: Set(company.0),
-                    id: Set(id.0),
-                    owner_id: Set(owner.0),
-                    office_id: Set(owner_user.office_id.0),
-                    on_offer: Set(false),
-                    on_demand: Set(false),
-                    created_by: Set(Some(viewer.user_id.0)),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                };
-                data_columns(&mut am, data);
-                am
-            }))
+            contacts::Entity::insert_many(
+                chunk_ids
+                    .iter()
+                    .zip(chunk)
+                    .map(|(id, data)| new_contact(viewer, *id, owner, owner_user.office_id, now, data)),
+            )
             .exec(&txn)
             .await?;
             let tokens: Vec<contact_tokens::ActiveModel> = chunk_ids

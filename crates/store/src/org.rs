@@ -286,24 +286,8 @@ impl Store {
             claim_login(&txn, company, id, &email).await?;
             logins::Entity::delete_by_id(current.email.clone()).exec(&txn).await?;
         }
-        let p = input.permissions;
-        let mut am = users::ActiveModel {
-            company_id: Set(company.0),
-            id: Set(id.0),
-            office_id: Set(input.office_id.0),
-            email: Set(email.as_str().to_owned()),
-            name: Set(name),
-            role: Set(input.role.as_str().to_owned()),
-            work_with_clients: Set(p.work_with_clients),
-            offer_scope: Set(p.offer_scope.as_str().to_owned()),
-            demand_scope: Set(p.demand_scope.as_str().to_owned()),
-            can_export: Set(p.export),
-            is_admin: Set(p.admin),
-            active: Set(input.active),
-            notify_email: Set(input.notify_email),
-            locale: Set(input.locale.unwrap_or(current.locale)),
-            ..Default::default()
-        };
+        let locale = input.locale.clone().unwrap_or(current.locale);
+        let mut am = user_columns(company, id, &input, &email, name, locale);
         if let Some(hash) = input.password {
             am.password_hash = Set(hash.0);
         }
@@ -456,23 +440,15 @@ async fn claim_login(db: &impl ConnectionTrait, company: CompanyId, user: UserId
     Ok(())
 }
 
-async fn insert_user(db: &impl ConnectionTrait, company: CompanyId, input: UserInput, default_locale: &str) -> Result<User, StoreError> {
-    let email = Email::parse(&input.email).map_err(|e| StoreError::invalid("email", "invalid_email", e.to_string()))?;
-    let name = parse_name(&input.name).map_err(|e| StoreError::invalid("name", "invalid_name", e.to_string()))?;
-    let hash = input
-        .password
-        .ok_or_else(|| StoreError::invalid("password", "required", "a new user needs a password"))?;
-    ensure_office(db, company, input.office_id).await?;
-    let id = UserId::new();
-    claim_login(db, company, id, &email).await?;
+/// The columns a user's input sets, shared by creation and update.
+fn user_columns(company: CompanyId, id: UserId, input: &UserInput, email: &Email, name: String, locale: String) -> users::ActiveModel {
     let p = input.permissions;
-    let model = users::ActiveModel {
+    users::ActiveModel {
         company_id: Set(company.0),
         id: Set(id.0),
         office_id: Set(input.office_id.0),
         email: Set(email.as_str().to_owned()),
         name: Set(name),
-        password_hash: Set(hash.0),
         role: Set(input.role.as_str().to_owned()),
         work_with_clients: Set(p.work_with_clients),
         offer_scope: Set(p.offer_scope.as_str().to_owned()),
@@ -481,9 +457,25 @@ async fn insert_user(db: &impl ConnectionTrait, company: CompanyId, input: UserI
         is_admin: Set(p.admin),
         active: Set(input.active),
         notify_email: Set(input.notify_email),
-        locale: Set(input.locale.unwrap_or_else(|| default_locale.to_owned())),
-        created_at: Set(Utc::now()),
-    };
+        locale: Set(locale),
+        ..Default::default()
+    }
+}
+
+async fn insert_user(db: &impl ConnectionTrait, company: CompanyId, input: UserInput, default_locale: &str) -> Result<User, StoreError> {
+    let email = Email::parse(&input.email).map_err(|e| StoreError::invalid("email", "invalid_email", e.to_string()))?;
+    let name = parse_name(&input.name).map_err(|e| StoreError::invalid("name", "invalid_name", e.to_string()))?;
+    let hash = input
+        .password
+        .clone()
+        .ok_or_else(|| StoreError::invalid("password", "required", "a new user needs a password"))?;
+    ensure_office(db, company, input.office_id).await?;
+    let id = UserId::new();
+    claim_login(db, company, id, &email).await?;
+    let locale = input.locale.clone().unwrap_or_else(|| default_locale.to_owned());
+    let mut model = user_columns(company, id, &input, &email, name, locale);
+    model.password_hash = Set(hash.0);
+    model.created_at = Set(Utc::now());
     let m = users::Entity::insert(model).exec_with_returning(db).await?;
     Ok(to_user(m))
 }
