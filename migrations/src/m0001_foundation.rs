@@ -314,7 +314,7 @@ impl MigrationTrait for Migration {
             index("contacts", "contacts_owner", &["owner_id"]),
             index("contacts", "contacts_office", &["office_id"]),
             index("contacts", "contacts_created", &["created_at"]),
-            index("contact_tokens", "contact_tokens_contact", &["contact_id"]),
+            index("contact_tokens", "contact_tokens_contact", &["contact_id", "kind", "token"]),
             index("properties", "properties_status", &["status"]),
             index("property_parties", "property_parties_contact", &["contact_id"]),
             index("demands", "demands_contact", &["contact_id"]),

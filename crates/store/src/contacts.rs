@@ -280,6 +280,106 @@ pub(crate) async fn add_timeline(
     Ok(to_timeline(timeline_entries::Entity::insert(m).exec_with_returning(db).await?))
 }
 
+impl Store {
+    /// Up to `want` ids of contacts matching a lookup query, found on the token index alone:
+    /// every step is a bounded range scan, so the cost does not grow with the company's size.
+    async fn lookup_candidates(&self, company: CompanyId, query: &LookupQuery, want: u64) -> Result<Vec<Uuid>, StoreError> {
+        let mut ids: Vec<Uuid> = Vec::new();
+        match query {
+            LookupQuery::Phone { prefixes, .. } => {
+                for p in prefixes {
+                    ids.extend(self.token_scan(company, SearchTokenKind::Phone, p, want).await?);
+                }
+            }
+            LookupQuery::Email { prefix } => ids = self.token_scan(company, SearchTokenKind::Email, prefix, want).await?,
+            LookupQuery::Name { words } => {
+                // "first last" or "last first", the second word perhaps partly typed: one range
+                // scan of the pair index. Words beyond two are checked when ranking.
+                if let [a, b, ..] = words.as_slice() {
+                    ids = self
+                        .token_scan(company, SearchTokenKind::NamePair, &format!("{a} {b}"), want)
+                        .await?;
+                }
+                // Otherwise (one word, or both partly typed, or too few hits to fill a screen),
+                // the word index.
+                if (ids.len() as u64) < want / 4 {
+                    ids.extend(self.name_scan(company, words, want).await?);
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(*id));
+        ids.truncate(want as usize);
+        Ok(ids)
+    }
+
+    /// Ids of contacts with a token of `kind` starting with `prefix`, in token order (so exact
+    /// matches come first), at most `limit`.
+    async fn token_scan(&self, company: CompanyId, kind: SearchTokenKind, prefix: &str, limit: u64) -> Result<Vec<Uuid>, StoreError> {
+        let q = contact_tokens::Entity::find()
+            .select_only()
+            .column(contact_tokens::Column::ContactId)
+            .filter(contact_tokens::Column::CompanyId.eq(company.0))
+            .filter(contact_tokens::Column::Token.gte(prefix))
+            .filter(contact_tokens::Column::Token.lt(prefix_upper(prefix)))
+            .filter(contact_tokens::Column::Kind.eq(kind.code()));
+        let mut ids: Vec<Uuid> = q
+            .order_by_asc(contact_tokens::Column::Token)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        // A contact has each kind of token several times only for repeated words; keep the first.
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(*id));
+        Ok(ids)
+    }
+
+    /// Contacts with a name word starting with each of `words`: one range scan on the longest
+    /// word, each hit checked for the other words through the (company, contact) index, stopping
+    /// at `want` hits. Exact words sort before longer ones, so whole-word matches come first.
+    async fn name_scan(&self, company: CompanyId, words: &[String], want: u64) -> Result<Vec<Uuid>, StoreError> {
+        use sea_orm::sea_query::{Alias, Expr as QExpr, ExprTrait, JoinType};
+        let mut order: Vec<&String> = words.iter().collect();
+        order.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        let Some((lead, rest)) = order.split_first() else {
+            return Ok(Vec::new());
+        };
+        let t = |i: usize| Alias::new(format!("t{i}"));
+        let col = |i: usize, c: contact_tokens::Column| QExpr::col((t(i), c));
+        let name = SearchTokenKind::Name.code();
+        let mut q = Query::select();
+        q.column((t(0), contact_tokens::Column::ContactId))
+            .from_as(contact_tokens::Entity, t(0))
+            .and_where(col(0, contact_tokens::Column::CompanyId).eq(company.0))
+            .and_where(col(0, contact_tokens::Column::Kind).eq(name))
+            .and_where(col(0, contact_tokens::Column::Token).gte(lead.as_str()))
+            .and_where(col(0, contact_tokens::Column::Token).lt(prefix_upper(lead)));
+        for (i, w) in rest.iter().enumerate().map(|(i, w)| (i + 1, w)) {
+            q.join_as(
+                JoinType::InnerJoin,
+                contact_tokens::Entity,
+                t(i),
+                Condition::all()
+                    .add(col(i, contact_tokens::Column::CompanyId).equals((t(0), contact_tokens::Column::CompanyId)))
+                    .add(col(i, contact_tokens::Column::ContactId).equals((t(0), contact_tokens::Column::ContactId)))
+                    .add(col(i, contact_tokens::Column::Kind).eq(name))
+                    .add(col(i, contact_tokens::Column::Token).gte(w.as_str()))
+                    .add(col(i, contact_tokens::Column::Token).lt(prefix_upper(w))),
+            );
+        }
+        q.order_by((t(0), contact_tokens::Column::Token), sea_orm::Order::Asc)
+            .limit(want * 2);
+        let stmt = self.db.get_database_backend().build(&q);
+        let rows = self.db.query_all_raw(stmt).await?;
+        let mut ids = Vec::new();
+        for row in rows {
+            ids.push(row.try_get_by_index::<Uuid>(0)?);
+        }
+        Ok(ids)
+    }
+}
+
 /// A subquery condition: the contact has a search token of `kind` in `[prefix, upper)`.
 fn token_prefix(company: CompanyId, kind: Option<SearchTokenKind>, prefix: &str) -> Condition {
     let mut sub = Query::select();
@@ -445,18 +545,16 @@ impl Store {
     /// visible or not for the viewer, and the latest history of the visible ones.
     pub async fn lookup(&self, viewer: &Viewer, query: &LookupQuery, limit: u64) -> Result<Vec<LookupHit>, StoreError> {
         let company = viewer.company_id;
-        // Fetch more than shown, so ranking has something to choose from.
-        let candidates = contacts::Entity::find()
-            .filter(contacts::Column::CompanyId.eq(company.0))
-            .filter(query_condition(company, query))
-            .order_by_asc(contacts::Column::SortName)
-            .limit(limit * 4)
-            .all(&self.db)
-            .await?;
+        // Fetch more than shown (`want` is four screens), so ranking has something to choose from.
+        let ids = self.lookup_candidates(company, query, limit * 4).await?;
+        let mut candidates = self.contacts_by_id(company, ids).await?;
+        if let LookupQuery::Name { words } = query {
+            candidates.retain(|c| matches_all_words(&c.data, words));
+        }
+        candidates.sort_by_cached_key(|c| sort_name(&c.data));
         let visibility = Visibility::for_viewer(viewer);
         let mut scored: Vec<(u32, LookupHit)> = candidates
             .into_iter()
-            .map(to_record)
             .map(|c| {
                 let (score, matched_on) = score(&c.data, query);
                 let visible = visibility.admits(&c.facts());
@@ -677,6 +775,16 @@ impl Store {
             .await?;
         Ok(rows.into_iter().map(to_record).collect())
     }
+}
+
+/// Whether every query word starts one of the contact's name words.
+fn matches_all_words(data: &ContactData, words: &[String]) -> bool {
+    let own: Vec<String> = [&data.first_name, &data.last_name, &data.agency_name]
+        .into_iter()
+        .flatten()
+        .flat_map(|n| text::words(n))
+        .collect();
+    words.iter().all(|w| own.iter().any(|o| o.starts_with(w.as_str())))
 }
 
 /// Ranks a candidate: exact phone or email hits first, then names by how many words match

@@ -179,9 +179,30 @@ async fn run(backend: Backend, n: u64, samples: usize) {
         queries.push(("phone", typed));
         queries.push(("phone", format!("+46 {}", &digits[1..])));
         queries.push(("email", email));
-        queries.push(("name", format!("{first} {last}")));
-        // Partial and without diacritics, as typed in a hurry.
-        queries.push(("name", format!("{} {}", &ascii(&first)[..3], &ascii(&last)[..4])));
+        // Names as people say them: "first last" and "last first", any case, without
+        // diacritics, the second word often cut short.
+        if pick.gen_bool(0.5) {
+            queries.push(("name", format!("{first} {last}")));
+        } else {
+            queries.push(("name", format!("{} {}", ascii(&last).to_uppercase(), &ascii(&first)[..3])));
+        }
+        // Both words cut short: the slow path, reported on its own.
+        queries.push((
+            "name, both words partial",
+            format!("{} {}", &ascii(&first)[..3], &ascii(&last)[..4]),
+        ));
+    }
+    if std::env::var_os("BENCH_EXPLAIN").is_some() {
+        for (kind, q) in queries.iter().take(10) {
+            let parsed = crm_domain::contacts::LookupQuery::parse(q, Country::SWEDEN).expect("query");
+            let t = Instant::now();
+            let hits = app.store.lookup(&viewer, &parsed, 10).await.expect("lookup");
+            eprintln!(
+                "  store lookup {kind} {q:?}: {} hits in {:.1} ms",
+                hits.len(),
+                t.elapsed().as_secs_f64() * 1000.0
+            );
+        }
     }
     // Warm up caches and the connection pool.
     for (_, q) in queries.iter().take(50) {

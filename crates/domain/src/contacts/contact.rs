@@ -275,14 +275,24 @@ impl ContactData {
         display_name(self.first_name.as_deref(), self.last_name.as_deref(), self.agency_name.as_deref())
     }
 
-    /// The words the caller lookup finds this contact by: folded names, emails, and each phone's
-    /// full and national digits.
+    /// The words the caller lookup finds this contact by: folded name words, ordered pairs of
+    /// name words ("anna svensson", "svensson anna": "first last" or "last first" with the second
+    /// word partly typed is then one range scan, however common the names), emails, and each
+    /// phone's full and national digits.
     pub fn search_tokens(&self) -> Vec<(SearchTokenKind, String)> {
         let mut tokens = Vec::new();
+        let mut words: Vec<String> = Vec::new();
         for part in [&self.first_name, &self.last_name, &self.agency_name].into_iter().flatten() {
-            for w in text::words(part) {
-                tokens.push((SearchTokenKind::Name, w));
+            words.extend(text::words(part));
+        }
+        for (i, a) in words.iter().enumerate().take(MAX_PAIRED_WORDS) {
+            for b in words.iter().take(MAX_PAIRED_WORDS).skip(i + 1).filter(|b| *b != a) {
+                tokens.push((SearchTokenKind::NamePair, format!("{a} {b}")));
+                tokens.push((SearchTokenKind::NamePair, format!("{b} {a}")));
             }
+        }
+        for w in words {
+            tokens.push((SearchTokenKind::Name, w));
         }
         for e in &self.emails {
             tokens.push((SearchTokenKind::Email, e.as_str().to_owned()));
@@ -299,6 +309,10 @@ impl ContactData {
     }
 }
 
+/// Name words beyond this many are searchable one by one but not in pairs (a long agency name
+/// would otherwise make dozens of pair tokens).
+const MAX_PAIRED_WORDS: usize = 4;
+
 /// What a search token was made from; exact phone and email hits rank above name hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -306,6 +320,8 @@ pub enum SearchTokenKind {
     Name,
     Email,
     Phone,
+    /// Two name words, space-separated, in either order.
+    NamePair,
 }
 
 impl SearchTokenKind {
@@ -314,11 +330,14 @@ impl SearchTokenKind {
             Self::Name => 1,
             Self::Email => 2,
             Self::Phone => 3,
+            Self::NamePair => 4,
         }
     }
 
     pub fn from_code(code: i16) -> Option<Self> {
-        [Self::Name, Self::Email, Self::Phone].into_iter().find(|k| k.code() == code)
+        [Self::Name, Self::Email, Self::Phone, Self::NamePair]
+            .into_iter()
+            .find(|k| k.code() == code)
     }
 }
 
@@ -456,6 +475,17 @@ mod tests {
         )
         .unwrap();
         let tokens: Vec<_> = data.search_tokens().into_iter().map(|(_, t)| t).collect();
-        assert_eq!(tokens, vec!["dvorak", "jiri", "jiri@example.cz", "420601234567", "601234567"]);
+        assert_eq!(
+            tokens,
+            vec![
+                "dvorak",
+                "jiri",
+                "jiri@example.cz",
+                "420601234567",
+                "601234567",
+                "dvorak jiri",
+                "jiri dvorak"
+            ]
+        );
     }
 }
