@@ -22,4 +22,4 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "SPA build"
 scripts/build-frontend.sh
 step "tests"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
