@@ -9,12 +9,16 @@ use std::time::Duration;
 use crm_tests::{Backend, TestApp, spawn_app};
 use fantoccini::{Client, ClientBuilder, Locator};
 
-struct Driver(Child);
+/// ChromeDriver and the profile folder of the browser it started.
+struct Driver(Child, std::path::PathBuf);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // A failed test never closes its session: make sure no browser outlives the test.
+        let _ = Command::new("pkill").arg("-f").arg(self.1.as_os_str()).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.1);
     }
 }
 
@@ -22,6 +26,7 @@ async fn browser() -> (Driver, Client) {
     // Two TLS backends are linked in; WebDriver on localhost needs none, but rustls wants one chosen.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let profile = std::env::temp_dir().join(format!("crm-e2e-{}", uuid::Uuid::new_v4().simple()));
     let driver = Driver(
         Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
             .arg(format!("--port={port}"))
@@ -29,8 +34,8 @@ async fn browser() -> (Driver, Client) {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver (apt-get install chromium-driver)"),
+        profile.clone(),
     );
-    let profile = std::env::temp_dir().join(format!("crm-e2e-{}", uuid::Uuid::new_v4().simple()));
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),

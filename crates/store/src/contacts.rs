@@ -302,8 +302,9 @@ impl Store {
                 }
                 // Otherwise (one word, or both partly typed, or too few hits to fill a screen),
                 // the word index.
+                // This path walks the index entry by entry, so it stops at a screenful.
                 if (ids.len() as u64) < want / 4 {
-                    ids.extend(self.name_scan(company, words, want).await?);
+                    ids.extend(self.name_scan(company, words, want / 4).await?);
                 }
             }
         }
@@ -335,43 +336,75 @@ impl Store {
         Ok(ids)
     }
 
-    /// Contacts with a name word starting with each of `words`: one range scan on the longest
-    /// word, each hit checked for the other words through the (company, contact) index, stopping
-    /// at `want` hits. Exact words sort before longer ones, so whole-word matches come first.
+    /// Contacts with a name word starting with each of `words`. The rarest word leads (counted
+    /// up to [`LEAD_CAP`]); its first `LEAD_CAP` index entries are walked, each checked for the
+    /// other words through the (company, contact, kind, token) index, stopping at `want` hits.
+    /// Only when every word is that common and those entries hold too few hits is the whole range
+    /// walked.
     async fn name_scan(&self, company: CompanyId, words: &[String], want: u64) -> Result<Vec<Uuid>, StoreError> {
-        use sea_orm::sea_query::{Alias, Expr as QExpr, ExprTrait, JoinType};
-        let mut order: Vec<&String> = words.iter().collect();
-        order.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
-        let Some((lead, rest)) = order.split_first() else {
+        use sea_orm::sea_query::{Alias, Expr as QExpr, ExprTrait, JoinType, SelectStatement};
+        let name = SearchTokenKind::Name.code();
+        let range = |w: &str, cap: Option<u64>| -> SelectStatement {
+            let mut q = Query::select();
+            q.columns([
+                contact_tokens::Column::CompanyId,
+                contact_tokens::Column::ContactId,
+                contact_tokens::Column::Token,
+            ])
+            .from(contact_tokens::Entity)
+            .and_where(contact_tokens::Column::CompanyId.eq(company.0))
+            .and_where(contact_tokens::Column::Kind.eq(name))
+            .and_where(contact_tokens::Column::Token.gte(w))
+            .and_where(contact_tokens::Column::Token.lt(prefix_upper(w)))
+            .order_by(contact_tokens::Column::Token, sea_orm::Order::Asc);
+            if let Some(cap) = cap {
+                q.limit(cap);
+            }
+            q
+        };
+        let backend = self.db.get_database_backend();
+        let mut counted = Vec::new();
+        for w in words {
+            let count = Query::select()
+                .expr(QExpr::cust("COUNT(*)"))
+                .from_subquery(range(w, Some(LEAD_CAP)), Alias::new("c"))
+                .to_owned();
+            let row = self.db.query_one_raw(backend.build(&count)).await?;
+            let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+            counted.push((n, std::cmp::Reverse(w.chars().count()), w));
+        }
+        counted.sort();
+        let Some(((lead_count, _, lead), rest)) = counted.split_first() else {
             return Ok(Vec::new());
         };
         let t = |i: usize| Alias::new(format!("t{i}"));
         let col = |i: usize, c: contact_tokens::Column| QExpr::col((t(i), c));
-        let name = SearchTokenKind::Name.code();
-        let mut q = Query::select();
-        q.column((t(0), contact_tokens::Column::ContactId))
-            .from_as(contact_tokens::Entity, t(0))
-            .and_where(col(0, contact_tokens::Column::CompanyId).eq(company.0))
-            .and_where(col(0, contact_tokens::Column::Kind).eq(name))
-            .and_where(col(0, contact_tokens::Column::Token).gte(lead.as_str()))
-            .and_where(col(0, contact_tokens::Column::Token).lt(prefix_upper(lead)));
-        for (i, w) in rest.iter().enumerate().map(|(i, w)| (i + 1, w)) {
-            q.join_as(
-                JoinType::InnerJoin,
-                contact_tokens::Entity,
-                t(i),
-                Condition::all()
-                    .add(col(i, contact_tokens::Column::CompanyId).equals((t(0), contact_tokens::Column::CompanyId)))
-                    .add(col(i, contact_tokens::Column::ContactId).equals((t(0), contact_tokens::Column::ContactId)))
-                    .add(col(i, contact_tokens::Column::Kind).eq(name))
-                    .add(col(i, contact_tokens::Column::Token).gte(w.as_str()))
-                    .add(col(i, contact_tokens::Column::Token).lt(prefix_upper(w))),
-            );
+        let join = |cap: Option<u64>| {
+            let mut q = Query::select();
+            q.column((t(0), contact_tokens::Column::ContactId))
+                .from_subquery(range(lead, cap), t(0));
+            for (i, (_, _, w)) in rest.iter().enumerate().map(|(i, w)| (i + 1, w)) {
+                q.join_as(
+                    JoinType::InnerJoin,
+                    contact_tokens::Entity,
+                    t(i),
+                    Condition::all()
+                        .add(col(i, contact_tokens::Column::CompanyId).equals((t(0), contact_tokens::Column::CompanyId)))
+                        .add(col(i, contact_tokens::Column::ContactId).equals((t(0), contact_tokens::Column::ContactId)))
+                        .add(col(i, contact_tokens::Column::Kind).eq(name))
+                        .add(col(i, contact_tokens::Column::Token).gte(w.as_str()))
+                        .add(col(i, contact_tokens::Column::Token).lt(prefix_upper(w))),
+                );
+            }
+            q.order_by((t(0), contact_tokens::Column::Token), sea_orm::Order::Asc).limit(want);
+            q
+        };
+        let mut rows = self.db.query_all_raw(backend.build(&join(Some(LEAD_CAP)))).await?;
+        // Every word is that common and the first entries held too few: walk the whole range
+        // rather than answer "nobody" (a receptionist would create a duplicate).
+        if (rows.len() as u64) < want && *lead_count >= LEAD_CAP as i64 {
+            rows = self.db.query_all_raw(backend.build(&join(None))).await?;
         }
-        q.order_by((t(0), contact_tokens::Column::Token), sea_orm::Order::Asc)
-            .limit(want * 2);
-        let stmt = self.db.get_database_backend().build(&q);
-        let rows = self.db.query_all_raw(stmt).await?;
         let mut ids = Vec::new();
         for row in rows {
             ids.push(row.try_get_by_index::<Uuid>(0)?);
@@ -379,6 +412,9 @@ impl Store {
         Ok(ids)
     }
 }
+
+/// How many index entries of one name word a lookup walks at most.
+const LEAD_CAP: u64 = 2000;
 
 /// A subquery condition: the contact has a search token of `kind` in `[prefix, upper)`.
 fn token_prefix(company: CompanyId, kind: Option<SearchTokenKind>, prefix: &str) -> Condition {

@@ -253,7 +253,8 @@ async fn run(backend: Backend, n: u64, samples: usize) {
     eprintln!("  {name}: seeding {n} contacts took {:.0} s", seeded.as_secs_f64());
 }
 
-#[tokio::main]
+// One thread for the client, so it competes as little as possible with the server's workers.
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
