@@ -77,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
             if !no_migrate {
                 store.migrate().await.context("migrating")?;
             }
+            store.optimize().await.context("refreshing planner statistics")?;
             let listener = std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
             if !config.static_dir.join("index.html").exists() {
                 tracing::warn!(dir = %config.static_dir.display(), "the web app is not built; only the API is served");
@@ -95,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
             let store = open(&config).await?;
             store.migrate().await?;
             let created = crm_api::demo::load(&store).await?;
+            store.optimize().await?;
             println!(
                 "{}",
                 if created {

@@ -54,6 +54,20 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics (and, on SQLite, folds the write-ahead log back
+    /// into the database): run after bulk imports and at start-up.
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        let backend = self.db.get_database_backend();
+        let statements: &[&str] = match backend {
+            DatabaseBackend::Sqlite => &["PRAGMA optimize=0x10002", "PRAGMA wal_checkpoint(TRUNCATE)"],
+            _ => &["ANALYZE"],
+        };
+        for sql in statements {
+            self.db.execute_raw(Statement::from_string(backend, *sql)).await?;
+        }
+        Ok(())
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await?;

@@ -163,6 +163,7 @@ async fn run(backend: Backend, n: u64, samples: usize) {
             eprintln!("  {backend:?}: {i} contacts seeded ({:.0} s)", seed_start.elapsed().as_secs_f64());
         }
     }
+    app.store.optimize().await.expect("optimize");
     let seeded = seed_start.elapsed();
     let token = app.admin_token().await;
 
@@ -253,8 +254,9 @@ async fn run(backend: Backend, n: u64, samples: usize) {
     eprintln!("  {name}: seeding {n} contacts took {:.0} s", seeded.as_secs_f64());
 }
 
-// One thread for the client, so it competes as little as possible with the server's workers.
-#[tokio::main(flavor = "current_thread")]
+// One runtime thread for the client, so it competes as little as possible with the server's
+// workers (the server needs a multi-thread runtime to run beside it).
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
