@@ -19,7 +19,7 @@ mem=$(free -g | awk '/Mem:/ {print $2}')
 pgv=$(psql -d "$TEST_DATABASE_URL" -Atc 'show server_version' 2>/dev/null || echo unknown)
 sqlv=$(sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo bundled)
 {
-  echo "## Caller lookup, $n contacts, ${dbs[*]} — $(date -u +%Y-%m-%d %H:%M) UTC"
+  echo "## Caller lookup, $n contacts, ${dbs[*]} — $(date -u '+%Y-%m-%d %H:%M') UTC"
   echo
   echo "Machine: $(nproc) cores ($cpu), ${mem} GiB; PostgreSQL $pgv; SQLite (bundled with sqlx). Release build."
   echo "Measured by \`just bench-lookup\`: each query is one \`GET /api/v1/contacts/lookup\` over loopback"
