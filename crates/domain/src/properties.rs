@@ -45,11 +45,6 @@ impl PropertyStatus {
             _ => true,
         }
     }
-
-    /// Whether a buyer could act on it now ("commercially available").
-    pub fn is_available(self) -> bool {
-        matches!(self, Self::ComingSoon | Self::ForSale)
-    }
 }
 
 /// Why a status change is refused.

@@ -73,10 +73,6 @@ impl Store {
         self.db.ping().await?;
         Ok(())
     }
-
-    pub fn backend(&self) -> DatabaseBackend {
-        self.db.get_database_backend()
-    }
 }
 
 /// The exclusive upper bound of the strings starting with `prefix` (byte-wise order), so that a

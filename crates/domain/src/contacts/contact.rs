@@ -333,12 +333,6 @@ impl SearchTokenKind {
             Self::NamePair => 4,
         }
     }
-
-    pub fn from_code(code: i16) -> Option<Self> {
-        [Self::Name, Self::Email, Self::Phone, Self::NamePair]
-            .into_iter()
-            .find(|k| k.code() == code)
-    }
 }
 
 /// "First Last", or the agency's name, or the best thing available.

@@ -13,8 +13,6 @@ pub struct CountryError(pub String);
 impl Country {
     pub const SWEDEN: Country = Country(phonenumber::country::Id::SE);
     pub const CZECHIA: Country = Country(phonenumber::country::Id::CZ);
-    pub const RUSSIA: Country = Country(phonenumber::country::Id::RU);
-    pub const BRAZIL: Country = Country(phonenumber::country::Id::BR);
 
     pub fn parse(code: &str) -> Result<Self, CountryError> {
         code.trim()
