@@ -66,21 +66,18 @@ pub const ADMIN_PASSWORD: &str = "admin-password-1";
 
 /// Starts the server on a fresh database of `backend`.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts the server with settings changed by `configure`.
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     let url = fresh_database(backend).await;
     let store = Store::connect(&url).await.expect("connect");
     store.migrate().await.expect("migrate");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
-    let config = Config {
-        database_url: url,
-        static_dir: static_dir(),
-        jwt_secret: b"test-secret-that-is-long-enough-for-hs256".to_vec(),
-        jwt_issuer: "crm-tests".into(),
-        access_token_seconds: 300,
-        smtp_url: None,
-        mail_from: "CRM <crm@test.example>".into(),
-        public_url: address.clone(),
-    };
+    let mut config = Config::for_tests(url, address.clone(), static_dir());
+    configure(&mut config);
     let server = crm_api::server(listener, store.clone(), config).expect("server");
     tokio::spawn(server);
     let (company, admin) = store
@@ -178,6 +175,28 @@ impl TestApp {
         a.body["access_token"].as_str().expect("token").to_owned()
     }
 
+    /// Signs in and returns the whole answer (access and refresh token).
+    pub async fn sign_in(&self, email: &str, password: &str) -> Answer {
+        self.request(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(serde_json::json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    /// Exchanges a refresh token.
+    pub async fn refresh(&self, refresh_token: &str) -> Answer {
+        self.request(
+            reqwest::Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(serde_json::json!({"refresh_token": refresh_token})),
+        )
+        .await
+    }
+
     pub async fn admin_token(&self) -> String {
         self.login(&self.admin.email, ADMIN_PASSWORD).await
     }
@@ -206,18 +225,54 @@ macro_rules! on_both_databases {
     };
 }
 
-/// A minimal SMTP server on loopback that accepts every message and keeps its raw text.
-pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+/// An SMTP server on loopback for tests: it accepts every message and keeps its raw text, or,
+/// while `refuse` is set, turns every connection away with a temporary failure (as a mail server
+/// that is down for maintenance does).
+pub struct SmtpServer {
+    pub url: String,
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub refuse: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub refused: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SmtpServer {
+    pub fn messages(&self) -> Vec<String> {
+        // Quoted-printable soft line breaks undone, so texts can be searched.
+        self.received.lock().expect("lock").iter().map(|m| m.replace("=\n", "")).collect()
+    }
+
+    /// Waits until at least `n` messages arrived (or `timeout` passed) and returns them all.
+    pub async fn wait_for(&self, n: usize, timeout: std::time::Duration) -> Vec<String> {
+        let start = std::time::Instant::now();
+        while self.received.lock().expect("lock").len() < n && start.elapsed() < timeout {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.messages()
+    }
+}
+
+pub async fn smtp_server() -> SmtpServer {
+    use std::sync::atomic::Ordering;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
     let url = format!("smtp://{}", listener.local_addr().expect("addr"));
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let store = received.clone();
+    let server = SmtpServer {
+        url,
+        received: Default::default(),
+        refuse: Default::default(),
+        refused: Default::default(),
+    };
+    let (store, refuse, refused) = (server.received.clone(), server.refuse.clone(), server.refused.clone());
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            let store = store.clone();
+            let (store, refuse, refused) = (store.clone(), refuse.clone(), refused.clone());
             tokio::spawn(async move {
                 let (read, mut write) = socket.into_split();
+                if refuse.load(Ordering::SeqCst) {
+                    refused.fetch_add(1, Ordering::SeqCst);
+                    let _ = write.write_all(b"421 4.3.2 down for maintenance, try later\r\n").await;
+                    return;
+                }
                 let mut lines = BufReader::new(read).lines();
                 let _ = write.write_all(b"220 sink ESMTP\r\n").await;
                 let mut data: Option<String> = None;
@@ -251,5 +306,160 @@ pub async fn smtp_sink() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
             });
         }
     });
-    (url, received)
+    server
+}
+
+/// The `crm` binary as shipped, built on first use (scripts/test.sh builds it beforehand).
+pub fn crm_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            if let Ok(path) = std::env::var("CRM_BIN") {
+                return PathBuf::from(path);
+            }
+            let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let mut build = std::process::Command::new(cargo);
+            build
+                .args(["build", "--quiet", "-p", "crm-api", "--bin", "crm"])
+                .current_dir(&workspace);
+            // What cargo sets for a running test would make the build scripts' inputs look
+            // changed, and rebuild everything.
+            for (key, _) in std::env::vars() {
+                if key == "LD_LIBRARY_PATH"
+                    || key.starts_with("CARGO_PKG_")
+                    || key.starts_with("CARGO_BIN_EXE_")
+                    || key == "CARGO_MANIFEST_DIR"
+                {
+                    build.env_remove(key);
+                }
+            }
+            let status = build.status().expect("cargo build of the crm binary");
+            assert!(status.success(), "building the crm binary failed");
+            // Test executables live in <target>/debug/deps; the binary one level up.
+            let exe = std::env::current_exe().expect("test executable");
+            let dir = exe.parent().and_then(|d| d.parent()).expect("target directory");
+            dir.join("crm")
+        })
+        .clone()
+}
+
+/// Settings every test server gets: a shared signing key, no rate limits, quick job polling.
+pub fn test_environment() -> Vec<(String, String)> {
+    [
+        ("CRM_JWT_SECRET", "test-secret-that-is-long-enough-for-hs256"),
+        ("CRM_RATE_LOGIN_ACCOUNT", "off"),
+        ("CRM_RATE_LOGIN_ADDRESS", "off"),
+        ("CRM_RATE_REFRESH", "off"),
+        ("CRM_RATE_LOOKUP", "off"),
+        ("CRM_RATE_API_KEY", "off"),
+        ("CRM_JOBS_POLL_MS", "100"),
+        ("CRM_RETRY_BASE_SECONDS", "1"),
+        ("CRM_RETRY_MAX_SECONDS", "2"),
+        ("RUST_LOG", "warn,crm_jobs=info"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// A `crm` command run to completion with the test environment and `env`.
+pub fn crm_command(args: &[&str], database_url: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(crm_binary());
+    cmd.args(args).env("DATABASE_URL", database_url).env("CRM_STATIC_DIR", static_dir());
+    for (k, v) in test_environment() {
+        cmd.env(k, v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run crm")
+}
+
+/// A running `crm serve` (or `crm worker`) process, stopped when dropped. Its log is kept in a
+/// file and printed when a test fails while it runs.
+pub struct CrmProcess {
+    child: std::process::Child,
+    pub address: String,
+    pub log: PathBuf,
+}
+
+impl CrmProcess {
+    /// Starts `crm serve` on a free port of loopback and waits until it is ready.
+    pub async fn serve(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let address = format!("http://127.0.0.1:{port}");
+        let listen = format!("127.0.0.1:{port}");
+        let mut env: Vec<(&str, &str)> = env.to_vec();
+        env.push(("CRM_PUBLIC_URL", &address));
+        let process = Self::start(&["serve", "--listen", &listen], database_url, &env, address.clone());
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = client.get(format!("{address}/readyz")).send().await
+                && r.status().is_success()
+            {
+                return process;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "crm serve did not become ready: {}",
+            std::fs::read_to_string(&process.log).unwrap_or_default()
+        );
+    }
+
+    /// Starts `crm worker`.
+    pub fn worker(database_url: &str, env: &[(&str, &str)]) -> Self {
+        Self::start(&["worker"], database_url, env, String::new())
+    }
+
+    fn start(args: &[&str], database_url: &str, env: &[(&str, &str)], address: String) -> Self {
+        let log = std::env::temp_dir().join(format!("crm-process-{}.log", uuid::Uuid::new_v4().simple()));
+        let file = std::fs::File::create(&log).expect("log file");
+        let mut cmd = std::process::Command::new(crm_binary());
+        cmd.args(args)
+            .env("DATABASE_URL", database_url)
+            .env("CRM_STATIC_DIR", static_dir())
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file);
+        for (k, v) in test_environment() {
+            cmd.env(k, v);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("start crm");
+        Self { child, address, log }
+    }
+
+    /// What the process logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the process as an operator would (SIGTERM) and waits for it.
+    pub fn stop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for CrmProcess {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- log of crm {} ---\n{}", self.address, self.log_text());
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
 }

@@ -286,7 +286,7 @@ fn run(backend: Backend) {
         .build()
         .unwrap();
     let app = rt.block_on(spawn_app(backend));
-    let hash = PasswordHash::new("perm-password-1").unwrap();
+    let hash = rt.block_on(PasswordHash::new("perm-password-1")).unwrap();
     let cases = std::env::var("PERMISSION_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24);
     let mut runner = TestRunner::new(Config {
         cases,

@@ -26,6 +26,10 @@ struct Claims {
     aud: String,
     iat: i64,
     exp: i64,
+    /// Issued-at in milliseconds: a sign-in ended by a password change must not let a token of
+    /// the same second through, while the pair issued right after the change works.
+    #[serde(default)]
+    iat_ms: i64,
 }
 
 /// Signs and checks access tokens.
@@ -55,7 +59,8 @@ impl Tokens {
     }
 
     pub fn issue(&self, user: &User) -> Result<String, ApiError> {
-        let now = Utc::now().timestamp();
+        let now_ms = Utc::now().timestamp_millis();
+        let now = now_ms / 1000;
         let claims = Claims {
             sub: user.id.0,
             cid: user.company_id.0,
@@ -63,13 +68,16 @@ impl Tokens {
             aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + self.ttl_seconds,
+            iat_ms: now_ms,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::Internal(e.into()))
     }
 
-    fn check(&self, token: &str) -> Option<(Uuid, Uuid)> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        (data.claims.iat <= Utc::now().timestamp() + 5).then_some((data.claims.cid, data.claims.sub))
+    /// The company, user and issue time (milliseconds) of a valid token.
+    fn check(&self, token: &str) -> Option<(Uuid, Uuid, i64)> {
+        let c = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        let issued_ms = if c.iat_ms / 1000 == c.iat { c.iat_ms } else { c.iat * 1000 };
+        (c.iat <= Utc::now().timestamp() + 5).then_some((c.cid, c.sub, issued_ms))
     }
 }
 
@@ -127,12 +135,14 @@ impl FromRequest for Auth {
                 "send an access token or API key as `Authorization: Bearer …`",
             ))?;
             let user = if token.starts_with("ak.") {
-                state.store.authenticate_api_key(&token).await?
+                let user = state.store.authenticate_api_key(&token).await?;
+                // Counted only once the key is proven, so nobody can spend another's quota.
+                let key_id = token.split('.').take(3).collect::<Vec<_>>().join(".");
+                state.limits.api_key.check(&key_id)?;
+                user
             } else {
-                let (company, user) = state
-                    .tokens
-                    .check(&token)
-                    .ok_or(ApiError::Unauthorized("invalid_token", "the access token is invalid or expired"))?;
+                let invalid = ApiError::Unauthorized("invalid_token", "the access token is invalid or expired");
+                let (company, user, issued) = state.tokens.check(&token).ok_or(invalid)?;
                 let user = state
                     .store
                     .user(company.into(), user.into())
@@ -140,6 +150,10 @@ impl FromRequest for Auth {
                     .map_err(|_| ApiError::Unauthorized("invalid_token", "the access token is invalid or expired"))?;
                 if !user.active {
                     return Err(ApiError::Unauthorized("invalid_token", "the account is deactivated"));
+                }
+                // A password change or deactivation ends every sign-in, access tokens included.
+                if user.tokens_valid_after.is_some_and(|after| issued < after.timestamp_millis()) {
+                    return Err(ApiError::Unauthorized("invalid_token", "the sign-in has ended; sign in again"));
                 }
                 user
             };

@@ -243,7 +243,7 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     ];
-    let hash = PasswordHash::new(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = PasswordHash::new(PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut users: Vec<User> = vec![admin.clone()];
     for DemoUser {
         email,

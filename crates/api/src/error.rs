@@ -21,6 +21,15 @@ pub enum ApiError {
     Conflict(Body),
     #[error("{}", .0.message)]
     Unprocessable(Body),
+    /// The body is not JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// The body is larger than the limit (bytes).
+    #[error("payload too large")]
+    PayloadTooLarge(usize),
+    /// A rate limit was reached; try again after the duration.
+    #[error("too many requests")]
+    TooManyRequests(std::time::Duration),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -75,6 +84,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Forbidden(what) => Self::Forbidden(what),
             StoreError::Db(e) => Self::Internal(e.into()),
+            StoreError::Internal(e) => Self::Internal(anyhow::anyhow!(e)),
         }
     }
 }
@@ -97,6 +107,9 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,17 +120,35 @@ impl ResponseError for ApiError {
             Self::Unauthorized(code, message) => body(code, *message, None),
             Self::Forbidden(message) => body("forbidden", *message, None),
             Self::NotFound(what) => body("not_found", format!("{what} not found"), None),
+            Self::UnsupportedMediaType => body("unsupported_media_type", "send the body as application/json", None),
+            Self::PayloadTooLarge(limit) => body("payload_too_large", format!("the body is larger than {limit} bytes"), None),
+            Self::TooManyRequests(wait) => body(
+                "rate_limited",
+                format!("too many requests; try again in {} seconds", retry_after(*wait)),
+                None,
+            ),
             Self::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");
                 body("internal_error", "something went wrong on our side; it has been logged", None)
             }
         };
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::Unauthorized(..)) {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            Self::Unauthorized(..) => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            Self::TooManyRequests(wait) => {
+                response.insert_header(("Retry-After", retry_after(*wait).to_string()));
+            }
+            _ => {}
         }
         response.json(b)
     }
+}
+
+/// Whole seconds to wait, rounded up.
+fn retry_after(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 /// Turns actix's own extractor failures (bad JSON, bad query, bad path) into our error body.

@@ -4,7 +4,9 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
-pub mod jobs;
+pub mod input;
+pub mod limits;
+mod observe;
 mod routes;
 mod views;
 
@@ -22,6 +24,12 @@ pub use config::Config;
 pub struct AppState {
     pub store: Store,
     pub tokens: auth::Tokens,
+    pub sessions: crm_store::auth::SessionPolicy,
+    pub limits: limits::Limits,
+    /// Whether the client address comes from `X-Forwarded-For`.
+    pub trust_proxy: bool,
+    /// The largest JSON body accepted.
+    pub max_body_bytes: usize,
     /// Where users reach the app, for links in emails.
     pub public_url: String,
 }
@@ -65,27 +73,60 @@ impl Modify for Security {
     }
 }
 
-/// Every authenticated operation can answer 401; said once here rather than on each handler.
-fn document_unauthorized(openapi: &mut utoipa::openapi::OpenApi) {
-    let unauthorized = utoipa::openapi::ResponseBuilder::new()
-        .description("Missing, invalid or expired credentials (`unauthenticated`, `invalid_token`)")
-        .content(
-            "application/json",
-            utoipa::openapi::ContentBuilder::new()
-                .schema(Some(utoipa::openapi::Ref::from_schema_name("ApiError")))
-                .build(),
-        )
-        .build();
-    for item in openapi.paths.paths.values_mut() {
+/// The error answers every operation of a kind can give, said once here rather than on each
+/// handler: any body can be malformed (400), too large (413), of another type (415) or break a
+/// limit (422); any query can be malformed (400); an authenticated operation can answer 401 and,
+/// for an API key over its rate, 429; an operation on `{id}` can answer 404.
+fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("ApiError"))).build(),
+            )
+            .build()
+    };
+    for (path, item) in openapi.paths.paths.iter_mut() {
         for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
             .into_iter()
             .flatten()
         {
-            if op.security.is_some() {
+            let mut add = |status: &str, description: &str| {
                 op.responses
                     .responses
-                    .entry("401".to_owned())
-                    .or_insert_with(|| unauthorized.clone().into());
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description).into());
+            };
+            if op.request_body.is_some() {
+                add(
+                    "400",
+                    "The body is not valid JSON or a field has the wrong type (`invalid_json`, with `field`)",
+                );
+                add("413", "The body is too large (`payload_too_large`)");
+                add("415", "The body is not `application/json` (`unsupported_media_type`)");
+                add(
+                    "422",
+                    "A field breaks a rule or a limit (`validation_failed`, `too_long`, `invalid_characters`, …, with `field`)",
+                );
+            }
+            let has_query = op
+                .parameters
+                .as_ref()
+                .is_some_and(|ps| ps.iter().any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query));
+            if has_query || path.contains('{') {
+                add("400", "A parameter is not valid (`invalid_query`, `invalid_path`, with `field`)");
+            }
+            if path.contains('{') {
+                add("404", "No such record, or not visible to the caller (`not_found`)");
+            }
+            if op.security.is_some() {
+                add(
+                    "401",
+                    "Missing, invalid or expired credentials (`unauthenticated`, `invalid_token`)",
+                );
+                add("429", "Too many requests (`rate_limited`); wait the seconds in `Retry-After`");
             }
         }
     }
@@ -108,7 +149,7 @@ fn api_app() -> utoipa_actix_web::UtoipaApp<
 /// The OpenAPI document, as served at `/api/openapi.json` and checked in at `api-spec/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = api_app().split_for_parts().1;
-    document_unauthorized(&mut spec);
+    document_common_errors(&mut spec);
     spec
 }
 
@@ -122,16 +163,34 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
     let state = web::Data::new(AppState {
         store,
         tokens: auth::Tokens::new(&config.jwt_secret, &config.jwt_issuer, config.access_token_seconds),
+        sessions: crm_store::auth::SessionPolicy {
+            idle: chrono::Duration::from_std(config.session_idle).unwrap_or(chrono::Duration::days(14)),
+            max: chrono::Duration::from_std(config.session_max).unwrap_or(chrono::Duration::days(30)),
+            grace: chrono::Duration::from_std(config.refresh_grace).unwrap_or(chrono::Duration::seconds(10)),
+            key: [b"refresh-tokens:".as_slice(), &config.jwt_secret].concat(),
+        },
+        limits: limits::Limits::new(&config.rate_limits),
+        trust_proxy: config.trust_proxy,
+        max_body_bytes: config.max_body_bytes,
         public_url: config.public_url.clone(),
+    });
+    // Rate-limit buckets of quiet clients are dropped every minute.
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            sweeper.limits.forget_idle();
+        }
     });
     let static_dir = config.static_dir.clone();
     HttpServer::new(move || {
         let (app, mut spec) = api_app().split_for_parts();
-        document_unauthorized(&mut spec);
+        document_common_errors(&mut spec);
         let index = static_dir.join("index.html");
         app.app_data(state.clone())
             .wrap(actix_web::middleware::Compress::default())
-            .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .wrap(actix_web::middleware::from_fn(observe::request_context))
             .route(
                 "/api/openapi.json",
                 web::get().to(move || {

@@ -1,6 +1,8 @@
-//! The `crm` command: serve the API and SPA, migrate, load the demo company, create a company.
+//! The `crm` command: serve the API and SPA (with the job runner), run the job runner alone,
+//! migrate, load the demo company, create a company.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -20,14 +22,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the API and the web app.
+    /// Run the API and the web app, and the job runner beside them.
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080", env = "CRM_LISTEN")]
         listen: String,
         /// Do not bring the schema up to date on start (when migrations are run separately).
         #[arg(long)]
         no_migrate: bool,
+        /// Do not run the job runner in this process (when `crm worker` runs elsewhere).
+        #[arg(long, env = "CRM_NO_JOBS")]
+        no_jobs: bool,
     },
+    /// Run only the job runner: email delivery and the periodic jobs, until stopped.
+    Worker,
     /// Bring the database schema up to date.
     Migrate,
     /// Load the demo company (once) and print its sign-ins.
@@ -64,29 +71,72 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("connecting to the {} database", crm_store::backend_name(&config.database_url)))
 }
 
+/// Log lines as text or JSON, filtered by `RUST_LOG`.
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        builder.init();
+    }
+}
+
+/// How long stopping waits for the job runner to finish the item it is on.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()))
-        .init();
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
+    init_logging(config.log_json);
+    tracing::debug!(?config, "configuration");
     match cli.command {
-        Command::Serve { listen, no_migrate } => {
+        Command::Serve {
+            listen,
+            no_migrate,
+            no_jobs,
+        } => {
             let store = open(&config).await?;
             if !no_migrate {
                 store.migrate().await.context("migrating")?;
             }
-            store.optimize().await.context("refreshing planner statistics")?;
             let listener = std::net::TcpListener::bind(&listen).with_context(|| format!("binding {listen}"))?;
             if !config.static_dir.join("index.html").exists() {
                 tracing::warn!(dir = %config.static_dir.display(), "the web app is not built; only the API is served");
             }
+            let jobs = if no_jobs {
+                None
+            } else {
+                Some(crm_jobs::Runner::start(store.clone(), config.jobs.clone())?)
+            };
             tracing::info!(
-                "serving on http://{listen} ({} database)",
-                crm_store::backend_name(&config.database_url)
+                address = %listener.local_addr()?,
+                database = crm_store::backend_name(&config.database_url),
+                jobs = !no_jobs,
+                "serving"
             );
-            crm_api::serve(listener, store, config).await?;
+            // Stops on SIGINT or SIGTERM (actix handles both), then lets the jobs finish.
+            let served = crm_api::serve(listener, store, config).await;
+            if let Some(jobs) = jobs {
+                jobs.shutdown(STOP_GRACE).await;
+            }
+            served?;
+        }
+        Command::Worker => {
+            let store = open(&config).await?;
+            store.migrate().await.context("migrating")?;
+            let jobs = crm_jobs::Runner::start(store, config.jobs.clone())?;
+            tracing::info!(database = crm_store::backend_name(&config.database_url), "job runner started");
+            wait_for_stop().await;
+            tracing::info!("stopping");
+            jobs.shutdown(STOP_GRACE).await;
         }
         Command::Migrate => {
             open(&config).await?.migrate().await?;
@@ -129,4 +179,27 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -4,7 +4,9 @@
 //! these types, so every rule lives in exactly one place and is tested beside its definition.
 
 pub mod contacts;
+pub mod i18n;
 pub mod ids;
+pub mod limits;
 pub mod org;
 pub mod permissions;
 pub mod properties;

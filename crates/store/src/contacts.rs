@@ -10,7 +10,6 @@ use crm_domain::{CompanyId, ContactId, DemandId, OfficeId, PropertyId, TimelineE
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -280,6 +279,36 @@ pub(crate) async fn add_timeline(
     Ok(to_timeline(timeline_entries::Entity::insert(m).exec_with_returning(db).await?))
 }
 
+/// Moves everything a user owns to the user's new office: contacts (whose office is their
+/// owner's), the listings they broker and the demands they handle.
+pub(crate) async fn follow_owner_office(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    user: UserId,
+    office: OfficeId,
+) -> Result<(), StoreError> {
+    use crate::entities::{demands, properties};
+    contacts::Entity::update_many()
+        .col_expr(contacts::Column::OfficeId, Expr::value(office.0))
+        .filter(contacts::Column::CompanyId.eq(company.0))
+        .filter(contacts::Column::OwnerId.eq(user.0))
+        .exec(db)
+        .await?;
+    properties::Entity::update_many()
+        .col_expr(properties::Column::OfficeId, Expr::value(office.0))
+        .filter(properties::Column::CompanyId.eq(company.0))
+        .filter(properties::Column::BrokerId.eq(user.0))
+        .exec(db)
+        .await?;
+    demands::Entity::update_many()
+        .col_expr(demands::Column::OfficeId, Expr::value(office.0))
+        .filter(demands::Column::CompanyId.eq(company.0))
+        .filter(demands::Column::BrokerId.eq(user.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// Up to `want` ids of contacts matching a lookup query, found on the token index alone:
     /// every step is a bounded range scan, so the cost does not grow with the company's size.
@@ -454,7 +483,7 @@ impl Store {
         let id = ContactId::new();
         let now = Utc::now();
         let am = new_contact(viewer, id, owner, owner_user.office_id, now, data);
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         let m = contacts::Entity::insert(am).exec_with_returning(&txn).await?;
         write_tokens(&txn, company, id, data).await?;
         add_timeline(
@@ -481,7 +510,7 @@ impl Store {
             ..Default::default()
         };
         data_columns(&mut am, data);
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         let m = contacts::Entity::update(am).exec(&txn).await?;
         write_tokens(&txn, viewer.company_id, id, data).await?;
         let mut changed = Vec::new();
@@ -732,7 +761,7 @@ impl Store {
         let giver = self.user(viewer.company_id, viewer.user_id).await?;
         let name = contact.data.display_name();
         let note = message.map(str::trim).filter(|m| !m.is_empty());
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         contacts::Entity::update_many()
             .col_expr(contacts::Column::OwnerId, Expr::value(receiver.id.0))
             .col_expr(contacts::Column::OfficeId, Expr::value(receiver.office_id.0))
@@ -764,7 +793,7 @@ impl Store {
                 "{title}.\n{note}\nOpen the contact: {}/contacts/{id}\n",
                 app_url.trim_end_matches('/')
             );
-            crate::tasks::queue_email(&txn, viewer.company_id, &receiver.email, &title, &text).await?;
+            crate::outbox::queue_email(&txn, viewer.company_id, &receiver.email, &title, &text).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -859,7 +888,7 @@ impl Store {
             .map_err(|_| StoreError::invalid("owner_id", "unknown_user", "no such user in this company"))?;
         let now = Utc::now();
         let ids: Vec<ContactId> = batch.iter().map(|_| ContactId::new()).collect();
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         // SQLite allows 32766 bound values per statement; stay well below it on both databases.
         for (chunk_ids, chunk) in ids.chunks(500).zip(batch.chunks(500)) {
             contacts::Entity::insert_many(

@@ -24,6 +24,9 @@ pub enum StoreError {
     Forbidden(&'static str),
     #[error("database error")]
     Db(#[from] sea_orm::DbErr),
+    /// Something that should not happen (a worker thread died).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl StoreError {

@@ -8,13 +8,18 @@ pub mod auth;
 pub mod contacts;
 mod entities;
 mod error;
+pub mod jobs;
 pub mod org;
+pub mod outbox;
 pub mod properties;
 pub mod tasks;
 
 pub use error::StoreError;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
+};
 use std::time::Duration;
 
 /// Which database a URL names.
@@ -66,6 +71,18 @@ impl Store {
             self.db.execute_raw(Statement::from_string(backend, *sql)).await?;
         }
         Ok(())
+    }
+
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that first reads and then writes could otherwise fail
+    /// when another writer committed in between, instead of waiting its turn.
+    pub(crate) async fn write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
     }
 
     /// Whether the database answers.

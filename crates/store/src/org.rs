@@ -8,7 +8,7 @@ use crm_domain::org::{Role, Scope, check_password, parse_name};
 use crm_domain::permissions::{Permissions, Viewer};
 use crm_domain::{CompanyId, GroupId, OfficeId, UserId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 use crate::auth::PasswordHash;
 use crate::entities::{companies, group_members, groups, logins, offices, users};
@@ -45,6 +45,9 @@ pub struct User {
     pub active: bool,
     pub notify_email: bool,
     pub locale: String,
+    /// Access tokens issued before this are refused (the password changed, or the user was
+    /// deactivated and perhaps reactivated).
+    pub tokens_valid_after: Option<chrono::DateTime<Utc>>,
 }
 
 impl User {
@@ -117,6 +120,7 @@ fn to_user(m: users::Model) -> User {
         active: m.active,
         notify_email: m.notify_email,
         locale: m.locale,
+        tokens_valid_after: m.tokens_valid_after,
     }
 }
 
@@ -164,7 +168,7 @@ impl Store {
         check_password(admin_password).map_err(|e| StoreError::invalid("password", "weak_password", e.to_string()))?;
         let (locale, currency) = defaults_for_country(&country);
         let company_id = CompanyId::new();
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         companies::Entity::insert(companies::ActiveModel {
             id: Set(company_id.0),
             name: Set(name),
@@ -182,7 +186,7 @@ impl Store {
             UserInput {
                 name: admin_name.to_owned(),
                 email: admin_email.to_owned(),
-                password: Some(PasswordHash::new(admin_password)?),
+                password: Some(PasswordHash::new(admin_password).await?),
                 role: Role::Administrator,
                 office_id: office,
                 permissions: Permissions {
@@ -270,30 +274,80 @@ impl Store {
 
     pub async fn create_user(&self, company: CompanyId, input: UserInput) -> Result<User, StoreError> {
         let company_row = self.company(company).await?;
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         let user = insert_user(&txn, company, input, &company_row.locale).await?;
         txn.commit().await?;
         Ok(user)
     }
 
+    /// Changes a user. A new password or a deactivation ends the user's sign-ins; a move to
+    /// another office takes the user's contacts, listings and demands along (a contact's office
+    /// is its owner's office).
     pub async fn update_user(&self, company: CompanyId, id: UserId, input: UserInput) -> Result<User, StoreError> {
-        let current = self.user(company, id).await?;
         let email = Email::parse(&input.email).map_err(|e| StoreError::invalid("email", "invalid_email", e.to_string()))?;
         let name = parse_name(&input.name).map_err(|e| StoreError::invalid("name", "invalid_name", e.to_string()))?;
-        ensure_office(&self.db, company, input.office_id).await?;
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
+        let current = users::Entity::find_by_id((company.0, id.0))
+            .one(&txn)
+            .await?
+            .map(to_user)
+            .ok_or(StoreError::NotFound("user"))?;
+        ensure_office(&txn, company, input.office_id).await?;
         if email.as_str() != current.email {
             claim_login(&txn, company, id, &email).await?;
             logins::Entity::delete_by_id(current.email.clone()).exec(&txn).await?;
         }
         let locale = input.locale.clone().unwrap_or(current.locale);
+        let ends_sessions = input.password.is_some() || (current.active && !input.active);
         let mut am = user_columns(company, id, &input, &email, name, locale);
         if let Some(hash) = input.password {
             am.password_hash = Set(hash.0);
         }
         users::Entity::update(am).exec(&txn).await?;
+        if ends_sessions {
+            crate::auth::end_sessions(&txn, company, id).await?;
+        }
+        if current.office_id != input.office_id {
+            crate::contacts::follow_owner_office(&txn, company, id, input.office_id).await?;
+        }
         txn.commit().await?;
         self.user(company, id).await
+    }
+
+    /// Sets a user's own password after checking the current one; ends every other sign-in.
+    pub async fn change_password(&self, company: CompanyId, id: UserId, current: &str, new: PasswordHash) -> Result<(), StoreError> {
+        let row = users::Entity::find_by_id((company.0, id.0))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        if !PasswordHash::verify(row.password_hash, current).await {
+            return Err(StoreError::invalid(
+                "current_password",
+                "wrong_password",
+                "the current password is not right",
+            ));
+        }
+        let txn = self.write().await?;
+        users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(new.0))
+            .filter(users::Column::CompanyId.eq(company.0))
+            .filter(users::Column::Id.eq(id.0))
+            .exec(&txn)
+            .await?;
+        crate::auth::end_sessions(&txn, company, id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a user's own language.
+    pub async fn set_locale(&self, company: CompanyId, id: UserId, locale: &str) -> Result<(), StoreError> {
+        users::Entity::update_many()
+            .col_expr(users::Column::Locale, Expr::value(locale))
+            .filter(users::Column::CompanyId.eq(company.0))
+            .filter(users::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        Ok(())
     }
 
     /// Users' and offices' names, for labelling.
@@ -346,7 +400,7 @@ impl Store {
                 "no such user in this company",
             ));
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         let id = match id {
             Some(id) => {
                 let res = groups::Entity::update_many()

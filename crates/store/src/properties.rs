@@ -6,7 +6,7 @@ use crm_domain::contacts::Country;
 use crm_domain::permissions::Viewer;
 use crm_domain::properties::{PartyRole, PropertyKind, PropertyStatus, change_status};
 use crm_domain::{CompanyId, ContactId, DemandId, OfficeId, PropertyId, UserId};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::contacts::{ContactRecord, add_timeline};
 use crate::entities::{demands, properties, property_parties};
@@ -288,7 +288,7 @@ impl Store {
                 message: format!("the contact is already {} of this listing", role.as_str()),
             });
         }
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         property_parties::Entity::insert(property_parties::ActiveModel {
             company_id: Set(company.0),
             property_id: Set(property.0),
@@ -318,7 +318,7 @@ impl Store {
         let listing = self.property(viewer, property).await?;
         self.contact(viewer, contact).await?;
         let company = viewer.company_id;
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         let res = property_parties::Entity::delete_by_id((company.0, property.0, contact.0, role.as_str().to_owned()))
             .exec(&txn)
             .await?;
@@ -409,7 +409,7 @@ impl Store {
         }
         let company = viewer.company_id;
         let id = DemandId::new();
-        let txn = self.db.begin().await?;
+        let txn = self.write().await?;
         let m = demands::Entity::insert(demands::ActiveModel {
             company_id: Set(company.0),
             id: Set(id.0),

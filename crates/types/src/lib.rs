@@ -47,6 +47,19 @@ api_type! {
         pub refresh_token: String,
     }
 
+    /// Change one's own password.
+    pub struct PasswordChange {
+        pub current_password: String,
+        /// At least 10 characters.
+        pub new_password: String,
+    }
+
+    /// One's own settings.
+    pub struct MySettings {
+        /// The language: `en-GB`, `sv-SE`, `cs-CZ`, `ru-RU` or `pt-BR`.
+        pub locale: String,
+    }
+
     /// An access token (a JWT, sent as `Authorization: Bearer …`) and a single-use refresh token.
     pub struct TokenPair {
         pub access_token: String,

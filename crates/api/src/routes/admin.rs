@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::input::Valid;
 use crate::views;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -51,7 +52,7 @@ async fn offices(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json<
 /// Open an office (administrators).
 #[utoipa::path(tag = "admin", request_body = OfficeWrite, responses((status = 201, body = Office), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/offices")]
-async fn create_office(state: web::Data<AppState>, auth: Auth, body: web::Json<OfficeWrite>) -> ApiResult<HttpResponse> {
+async fn create_office(state: web::Data<AppState>, auth: Auth, body: Valid<OfficeWrite>) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let id = state.store.create_office(auth.company.id, &body.name).await?;
     let office = state
@@ -71,12 +72,7 @@ async fn create_office(state: web::Data<AppState>, auth: Auth, body: web::Json<O
 /// Rename an office (administrators).
 #[utoipa::path(tag = "admin", params(("id" = Uuid, Path)), request_body = OfficeWrite, responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[put("/offices/{id}")]
-async fn rename_office(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    body: web::Json<OfficeWrite>,
-) -> ApiResult<HttpResponse> {
+async fn rename_office(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<OfficeWrite>) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     state.store.rename_office(auth.company.id, OfficeId(*id), &body.name).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -106,12 +102,12 @@ async fn get_user(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -
     Ok(web::Json(views::user(&state.store.user(auth.company.id, UserId(*id)).await?, &dir)))
 }
 
-fn user_input(w: &UserWrite) -> ApiResult<UserInput> {
+async fn user_input(w: &UserWrite) -> ApiResult<UserInput> {
     let role = Role::parse(&w.role).ok_or_else(|| ApiError::invalid("invalid_role", "role", format!("'{}' is not a role", w.role)))?;
     let password = match w.password.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => {
             crm_domain::org::check_password(p).map_err(|e| ApiError::invalid("weak_password", "password", e.to_string()))?;
-            Some(PasswordHash::new(p)?)
+            Some(PasswordHash::new(p).await?)
         }
         None => None,
     };
@@ -131,9 +127,9 @@ fn user_input(w: &UserWrite) -> ApiResult<UserInput> {
 /// Create a user with a role, an office and rights (administrators).
 #[utoipa::path(tag = "admin", request_body = UserWrite, responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "Email taken"), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/users")]
-async fn create_user(state: web::Data<AppState>, auth: Auth, body: web::Json<UserWrite>) -> ApiResult<HttpResponse> {
+async fn create_user(state: web::Data<AppState>, auth: Auth, body: Valid<UserWrite>) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let user = state.store.create_user(auth.company.id, user_input(&body)?).await?;
+    let user = state.store.create_user(auth.company.id, user_input(&body).await?).await?;
     let dir = state.store.directory(auth.company.id).await?;
     Ok(HttpResponse::Created().json(views::user(&user, &dir)))
 }
@@ -142,14 +138,9 @@ async fn create_user(state: web::Data<AppState>, auth: Auth, body: web::Json<Use
 /// cannot take away their own administrator right or deactivate themselves.
 #[utoipa::path(tag = "admin", params(("id" = Uuid, Path)), request_body = UserWrite, responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[put("/users/{id}")]
-async fn update_user(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    body: web::Json<UserWrite>,
-) -> ApiResult<web::Json<User>> {
+async fn update_user(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<UserWrite>) -> ApiResult<web::Json<User>> {
     auth.require_admin()?;
-    let input = user_input(&body)?;
+    let input = user_input(&body).await?;
     if *id == auth.user.id.0 && (!input.permissions.admin || !input.active) {
         return Err(ApiError::invalid(
             "self_lockout",
@@ -182,7 +173,7 @@ async fn groups(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json<V
 /// Create a group (administrators).
 #[utoipa::path(tag = "admin", request_body = GroupWrite, responses((status = 201, body = Group), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/groups")]
-async fn create_group(state: web::Data<AppState>, auth: Auth, body: web::Json<GroupWrite>) -> ApiResult<HttpResponse> {
+async fn create_group(state: web::Data<AppState>, auth: Auth, body: Valid<GroupWrite>) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let members: Vec<UserId> = body.member_ids.iter().copied().map(UserId).collect();
     Ok(HttpResponse::Created().json(group(state.store.save_group(auth.company.id, None, &body.name, &members).await?)))
@@ -191,12 +182,7 @@ async fn create_group(state: web::Data<AppState>, auth: Auth, body: web::Json<Gr
 /// Rename a group and replace its members (administrators).
 #[utoipa::path(tag = "admin", params(("id" = Uuid, Path)), request_body = GroupWrite, responses((status = 200, body = Group), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[put("/groups/{id}")]
-async fn update_group(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    body: web::Json<GroupWrite>,
-) -> ApiResult<web::Json<Group>> {
+async fn update_group(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<GroupWrite>) -> ApiResult<web::Json<Group>> {
     auth.require_admin()?;
     let members: Vec<UserId> = body.member_ids.iter().copied().map(UserId).collect();
     Ok(web::Json(group(
@@ -238,7 +224,7 @@ async fn api_keys(state: web::Data<AppState>, auth: Auth) -> ApiResult<web::Json
 /// in this answer only (administrators).
 #[utoipa::path(tag = "admin", request_body = ApiKeyWrite, responses((status = 201, body = ApiKey), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/api-keys")]
-async fn create_api_key(state: web::Data<AppState>, auth: Auth, body: web::Json<ApiKeyWrite>) -> ApiResult<HttpResponse> {
+async fn create_api_key(state: web::Data<AppState>, auth: Auth, body: Valid<ApiKeyWrite>) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
     let acting = body.user_id.map(UserId).unwrap_or(auth.user.id);
     let (record, secret) = state

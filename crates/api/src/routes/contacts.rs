@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::input::{Check, Checker, Valid, ValidQuery};
 use crate::views;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -51,6 +52,17 @@ pub struct ListParams {
     /// 1–200, default 50.
     limit: Option<u64>,
     offset: Option<u64>,
+}
+
+impl Check for ListParams {
+    fn check(&self, c: &mut Checker) {
+        c.opt("kind", &self.kind, crm_domain::limits::CODE);
+        c.opt("owner_id", &self.owner_id, 40);
+        c.opt("office_id", &self.office_id, 40);
+        c.opt("q", &self.q, crm_domain::limits::SEARCH);
+        c.opt("sort", &self.sort, crm_domain::limits::CODE);
+        c.range("offset", self.offset, 0, 10_000_000);
+    }
 }
 
 fn filter(p: &ListParams) -> ApiResult<ContactFilter> {
@@ -127,7 +139,7 @@ async fn full(state: &AppState, auth: &Auth, id: ContactId) -> ApiResult<Contact
 async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    params: web::Query<ListParams>,
+    params: ValidQuery<ListParams>,
     req: HttpRequest,
 ) -> ApiResult<web::Json<Page<ContactSummary>>> {
     let (limit, offset) = super::paging(params.limit, params.offset)?;
@@ -156,7 +168,7 @@ async fn list(
     (status = 422, body = ErrorBody, description = "Field errors (`validation_failed`, with `errors`)"),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[post("/contacts")]
-async fn create(state: web::Data<AppState>, auth: Auth, body: web::Json<ContactWrite>) -> ApiResult<HttpResponse> {
+async fn create(state: web::Data<AppState>, auth: Auth, body: Valid<ContactWrite>) -> ApiResult<HttpResponse> {
     auth.require_clients()?;
     let data = ContactData::parse(&input(&body), auth.company.country).map_err(crm_store::StoreError::from)?;
     let owner = body.owner_id.map(UserId).unwrap_or(auth.user.id);
@@ -186,12 +198,7 @@ async fn get_one(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) ->
     (status = 422, body = ErrorBody),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[put("/contacts/{id}")]
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    body: web::Json<ContactWrite>,
-) -> ApiResult<web::Json<Contact>> {
+async fn update(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<ContactWrite>) -> ApiResult<web::Json<Contact>> {
     let id = ContactId(*id);
     let viewer = auth.viewer();
     // Unknown and invisible contacts are a 404 before any validation says anything about them.
@@ -220,7 +227,7 @@ async fn timeline(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -
     (status = 422, body = ErrorBody),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[post("/contacts/{id}/notes")]
-async fn add_note(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: web::Json<NoteWrite>) -> ApiResult<HttpResponse> {
+async fn add_note(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<NoteWrite>) -> ApiResult<HttpResponse> {
     let entry = state
         .store
         .add_note(
@@ -243,12 +250,7 @@ async fn add_note(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, b
     (status = 422, body = ErrorBody, description = "The colleague cannot receive it"),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[post("/contacts/{id}/handover")]
-async fn hand_over(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    body: web::Json<HandoverRequest>,
-) -> ApiResult<HttpResponse> {
+async fn hand_over(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<HandoverRequest>) -> ApiResult<HttpResponse> {
     state
         .store
         .hand_over(
@@ -273,6 +275,12 @@ pub struct LookupParams {
     limit: Option<u64>,
 }
 
+impl Check for LookupParams {
+    fn check(&self, c: &mut Checker) {
+        c.text("q", &self.q, crm_domain::limits::SEARCH);
+    }
+}
+
 /// The caller lookup ("client is calling"). Finds contacts by phone, email or name, best match
 /// first, with their latest history. A match the caller may not see is returned with only its
 /// owner, so nobody creates a duplicate; agencies are flagged. When nothing matches, `prefill`
@@ -282,8 +290,9 @@ pub struct LookupParams {
     (status = 400, body = ErrorBody, description = "Query too short"),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[get("/contacts/lookup")]
-async fn lookup(state: web::Data<AppState>, auth: Auth, params: web::Query<LookupParams>) -> ApiResult<web::Json<LookupResult>> {
+async fn lookup(state: web::Data<AppState>, auth: Auth, params: ValidQuery<LookupParams>) -> ApiResult<web::Json<LookupResult>> {
     auth.require_clients()?;
+    state.limits.lookup.check(&auth.user.id.to_string())?;
     let limit = params.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
         return Err(ApiError::bad_request(
@@ -333,7 +342,7 @@ async fn lookup(state: web::Data<AppState>, auth: Auth, params: web::Query<Looku
     (status = 403, body = ErrorBody, description = "No export right"),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[get("/contacts/export")]
-async fn export(state: web::Data<AppState>, auth: Auth, params: web::Query<ListParams>) -> ApiResult<HttpResponse> {
+async fn export(state: web::Data<AppState>, auth: Auth, params: ValidQuery<ListParams>) -> ApiResult<HttpResponse> {
     if !can_export(&auth.viewer()) {
         return Err(ApiError::Forbidden("the export right is required"));
     }

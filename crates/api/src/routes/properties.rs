@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::input::{Check, Checker, Valid, ValidQuery};
 use crate::views;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -97,13 +98,20 @@ pub struct ListParams {
     offset: Option<u64>,
 }
 
+impl Check for ListParams {
+    fn check(&self, c: &mut Checker) {
+        c.opt("status", &self.status, crm_domain::limits::CODE);
+        c.range("offset", self.offset, 0, 10_000_000);
+    }
+}
+
 /// The company's listings, newest first.
 #[utoipa::path(tag = "properties", params(ListParams), responses((status = 200, body = Page<Property>), (status = 400, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[get("/properties")]
 async fn list(
     state: web::Data<AppState>,
     auth: Auth,
-    params: web::Query<ListParams>,
+    params: ValidQuery<ListParams>,
     req: HttpRequest,
 ) -> ApiResult<web::Json<Page<Property>>> {
     let (limit, offset) = super::paging(params.limit, params.offset)?;
@@ -129,7 +137,7 @@ async fn list(
 /// Create a listing.
 #[utoipa::path(tag = "properties", request_body = PropertyWrite, responses((status = 201, body = Property), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/properties")]
-async fn create(state: web::Data<AppState>, auth: Auth, body: web::Json<PropertyWrite>) -> ApiResult<HttpResponse> {
+async fn create(state: web::Data<AppState>, auth: Auth, body: Valid<PropertyWrite>) -> ApiResult<HttpResponse> {
     auth.require_clients()?;
     let data = parse_property(&body, auth.company.country)?;
     let p = state.store.create_property(&auth.viewer(), &data, &auth.company.currency).await?;
@@ -148,12 +156,7 @@ async fn get_one(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) ->
 /// Replace a listing's details, including its status (a sold listing can only go back to for sale).
 #[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), request_body = PropertyWrite, responses((status = 200, body = Property), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[put("/properties/{id}")]
-async fn update(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    body: web::Json<PropertyWrite>,
-) -> ApiResult<web::Json<Property>> {
+async fn update(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<PropertyWrite>) -> ApiResult<web::Json<Property>> {
     auth.require_clients()?;
     let data = parse_property(&body, auth.company.country)?;
     Ok(web::Json(views::property(
@@ -169,12 +172,7 @@ fn role(value: &str) -> ApiResult<PartyRole> {
 /// Make a contact a seller or buyer of the listing.
 #[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), request_body = PartyWrite, responses((status = 200, body = Property), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/properties/{id}/parties")]
-async fn add_party(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
-    body: web::Json<PartyWrite>,
-) -> ApiResult<web::Json<Property>> {
+async fn add_party(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<PartyWrite>) -> ApiResult<web::Json<Property>> {
     auth.require_clients()?;
     let role = role(&body.role)?;
     Ok(web::Json(views::property(
@@ -200,7 +198,7 @@ async fn remove_party(state: web::Data<AppState>, auth: Auth, path: web::Path<(U
 /// Register a buyer's request for a contact; the contact joins the demand side.
 #[utoipa::path(tag = "demands", request_body = DemandWrite, responses((status = 201, body = Demand), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/demands")]
-async fn create_demand(state: web::Data<AppState>, auth: Auth, body: web::Json<DemandWrite>) -> ApiResult<HttpResponse> {
+async fn create_demand(state: web::Data<AppState>, auth: Auth, body: Valid<DemandWrite>) -> ApiResult<HttpResponse> {
     auth.require_clients()?;
     let kind = optional(&body.kind)
         .map(|k| {

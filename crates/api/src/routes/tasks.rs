@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::ApiResult;
+use crate::input::{Check, Checker, ValidQuery};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(complete);
@@ -24,10 +25,16 @@ pub struct TaskParams {
     status: Option<String>,
 }
 
+impl Check for TaskParams {
+    fn check(&self, c: &mut Checker) {
+        c.opt("status", &self.status, crm_domain::limits::CODE);
+    }
+}
+
 /// The caller's tasks: open ones by due date, or done ones, newest first.
 #[utoipa::path(tag = "tasks", params(TaskParams), responses((status = 200, body = Vec<Task>), (status = 400, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[get("/tasks")]
-async fn list(state: web::Data<AppState>, auth: Auth, params: web::Query<TaskParams>) -> ApiResult<web::Json<Vec<Task>>> {
+async fn list(state: web::Data<AppState>, auth: Auth, params: ValidQuery<TaskParams>) -> ApiResult<web::Json<Vec<Task>>> {
     let open = match params.status.as_deref() {
         None | Some("") | Some("open") => true,
         Some("done") => false,

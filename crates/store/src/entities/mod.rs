@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod demands;
 pub mod group_members;
 pub mod groups;
+pub mod job_runs;
 pub mod logins;
 pub mod offices;
 pub mod outbox;

@@ -23,6 +23,7 @@ pub struct Model {
     pub notify_email: bool,
     pub locale: String,
     pub created_at: DateTimeUtc,
+    pub tokens_valid_after: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
