@@ -9,12 +9,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m0001_foundation;
 mod m0002_jobs_and_sessions;
+mod m0003_lists_at_scale;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_jobs_and_sessions::Migration)]
+        vec![
+            Box::new(m0001_foundation::Migration),
+            Box::new(m0002_jobs_and_sessions::Migration),
+            Box::new(m0003_lists_at_scale::Migration),
+        ]
     }
 }

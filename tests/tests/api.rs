@@ -1,6 +1,6 @@
 //! API tests against the real server, each on a fresh SQLite and a fresh PostgreSQL database.
 
-use crm_tests::{Backend, TestApp, on_both_databases, spawn_app};
+use crm_tests::{Answer, Backend, TestApp, on_both_databases, spawn_app};
 use serde_json::{Value, json};
 
 on_both_databases!(
@@ -148,6 +148,28 @@ async fn contacts_are_validated_normalised_and_nothing_is_lost(backend: Backend)
     assert!(matches!(not_uuid.status, 400 | 404), "{}", not_uuid.status);
 }
 
+fn names(page: &Answer) -> Vec<String> {
+    page.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {}", page.body))
+        .iter()
+        .map(|c| c["last_name"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Every page of a list, following `next` links.
+async fn all_pages(app: &TestApp, token: &str, first: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut url = Some(first.to_owned());
+    while let Some(u) = url {
+        let page = app.get(&u, token).await;
+        assert_eq!(page.status, 200, "{u}: {}", page.body);
+        out.extend(names(&page));
+        url = page.body["next"].as_str().map(str::to_owned);
+    }
+    out
+}
+
 async fn list_paginates_sorts_and_filters(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.admin_token().await;
@@ -163,40 +185,73 @@ async fn list_paginates_sorts_and_filters(backend: Backend) {
         assert_eq!(a.status, 201, "{}", a.body);
     }
     let page = app.get("/api/v1/contacts?limit=2&sort=name", &token).await;
-    assert_eq!(page.body["total"], 5);
-    let names: Vec<&str> = page.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["last_name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Andersson", "Berg"]);
+    assert_eq!(
+        (page.body["total"].as_u64(), page.body["total_exact"].as_bool()),
+        (Some(5), Some(true))
+    );
+    assert_eq!(names(&page), ["Andersson", "Berg"]);
     let next = page.body["next"].as_str().unwrap().to_owned();
-    assert!(next.contains("offset=2") && next.contains("sort=name"), "{next}");
+    assert!(next.contains("cursor=") && next.contains("sort=name"), "{next}");
     let second = app.get(&next, &token).await;
-    let names: Vec<&str> = second.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["last_name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Černý", "Dvořák"], "folded sort: Č sorts with C");
-    let last = app.get("/api/v1/contacts?limit=2&offset=4&sort=name", &token).await;
-    assert!(last.body["next"].is_null());
-    let desc = app.get("/api/v1/contacts?limit=1&sort=-name", &token).await;
-    assert_eq!(desc.body["items"][0]["last_name"], "Novák");
+    assert_eq!(names(&second), ["Černý", "Dvořák"], "folded sort: Č sorts with C");
+    assert_eq!(second.body["total"], 5);
+    let last = app.get(second.body["next"].as_str().unwrap(), &token).await;
+    assert_eq!(names(&last), ["Novák"]);
+    assert!(last.body["next"].is_null() && last.body["next_cursor"].is_null());
+
+    // Every sort walks every contact exactly once, page by page, both ways.
+    let by_name = ["Andersson", "Berg", "Černý", "Dvořák", "Novák"];
+    assert_eq!(all_pages(&app, &token, "/api/v1/contacts?limit=2&sort=name").await, by_name);
+    let mut reversed = by_name.to_vec();
+    reversed.reverse();
+    assert_eq!(all_pages(&app, &token, "/api/v1/contacts?limit=2&sort=-name").await, reversed);
+    let created = all_pages(&app, &token, "/api/v1/contacts?limit=2&sort=created_at").await;
+    assert_eq!(created, ["Dvořák", "Andersson", "Černý", "Berg", "Novák"]);
+    let mut newest = created.clone();
+    newest.reverse();
+    assert_eq!(all_pages(&app, &token, "/api/v1/contacts?limit=3&sort=-created_at").await, newest);
+    for sort in ["updated_at", "-updated_at"] {
+        let mut got = all_pages(&app, &token, &format!("/api/v1/contacts?limit=2&sort={sort}")).await;
+        got.sort();
+        assert_eq!(got.len(), 5, "{sort}");
+    }
+
+    // Stable under inserts: a contact added while paging does not shift the pages.
+    let first = app.get("/api/v1/contacts?limit=2&sort=name", &token).await;
+    app.post("/api/v1/contacts", &token, &json!({"kind": "draft", "last_name": "Aaberg"}))
+        .await;
+    let rest = all_pages(&app, &token, first.body["next"].as_str().unwrap()).await;
+    assert_eq!(rest, ["Černý", "Dvořák", "Novák"]);
+
     let agencies = app.get("/api/v1/contacts?kind=agency", &token).await;
     assert_eq!(agencies.body["total"], 1);
     let text = app.get("/api/v1/contacts?q=NOVAK", &token).await;
     assert_eq!(text.body["total"], 1);
     let by_phone = app.get("/api/v1/contacts?q=%2B46701000003", &token).await;
-    assert_eq!(by_phone.body["items"][0]["last_name"], "Berg");
+    assert_eq!(names(&by_phone), ["Berg"]);
     let owner = app.get(&format!("/api/v1/contacts?owner_id={}", app.admin.id), &token).await;
-    assert_eq!(owner.body["total"], 5);
-    for bad in ["limit=0", "limit=1000", "sort=shoe_size", "kind=vip", "offset=-1", "owner_id=nope"] {
+    assert_eq!(owner.body["total"], 6);
+    let office = app
+        .get(&format!("/api/v1/contacts?office_id={}&sort=-name", app.admin.office_id), &token)
+        .await;
+    assert_eq!(names(&office)[0], "Novák");
+    for bad in [
+        "limit=0",
+        "limit=1000",
+        "limit=99999999999999999999999",
+        "sort=shoe_size",
+        "kind=vip",
+        "owner_id=nope",
+        "cursor=nope",
+        "q=a",
+        "q=%00",
+        "sort=name&cursor=Y3JlYXRlZF9hdB8wMWEyMDcyODlhYTA3NjU0OWEyZDMzYWNhYzkwZDE2Mh8",
+    ] {
         let a = app.get(&format!("/api/v1/contacts?{bad}"), &token).await;
         assert_eq!(a.status, 400, "{bad}: {}", a.body);
     }
+    // An old client's offset is not understood, and harms nothing.
+    assert_eq!(app.get("/api/v1/contacts?offset=9223372036854775808", &token).await.status, 200);
 }
 
 async fn caller_lookup_finds_every_format_and_redacts(backend: Backend) {
@@ -323,28 +378,53 @@ async fn timeline_notes_and_handover(backend: Backend) {
 
     let ct = app.login("colleague@test.example", "password-123").await;
     let tasks = app.get("/api/v1/tasks", &ct).await;
-    assert_eq!(tasks.body[0]["kind"], "handover");
-    assert_eq!(tasks.body[0]["contact_id"].as_str(), Some(id.as_str()));
+    let tasks = &tasks.body["items"];
+    assert_eq!(tasks[0]["kind"], "handover");
+    assert_eq!(tasks[0]["contact_id"].as_str(), Some(id.as_str()));
+    assert_eq!(app.get("/api/v1/tasks/counts", &ct).await.body["open"], 1);
     let outbox = app.store.outbox(app.company.id).await.unwrap();
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].recipient, "colleague@test.example");
     let card = app.get(&format!("/api/v1/contacts/{id}"), &ct).await;
     assert_eq!(card.body["owner_name"], "colleague");
     let timeline = app.get(&format!("/api/v1/contacts/{id}/timeline"), &ct).await;
-    let kinds: Vec<&str> = timeline
-        .body
+    let kinds: Vec<&str> = timeline.body["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["handover", "note", "created"]);
-    let task_id = tasks.body[0]["id"].as_str().unwrap();
+    // History is told in each reader's language: the company is Swedish, so is the colleague.
+    assert_eq!(
+        timeline.body["items"][0]["body"],
+        "Överlämnad från Ada Admin till colleague: Wants a valuation"
+    );
+    assert_eq!(timeline.body["items"][0]["params"]["message"], "Wants a valuation");
+    let english = app.put("/api/v1/me/settings", &ct, &json!({"locale": "en-GB"})).await;
+    assert_eq!((english.status, english.body["locale"].as_str()), (200, Some("en-GB")));
+    let again = app.get(&format!("/api/v1/contacts/{id}/timeline"), &ct).await;
+    assert_eq!(
+        again.body["items"][0]["body"],
+        "Handed over from Ada Admin to colleague: Wants a valuation"
+    );
+    let russian = app.put("/api/v1/me/settings", &ct, &json!({"locale": "ru"})).await;
+    assert_eq!(russian.body["locale"], "ru-RU");
+    let klingon = app.put("/api/v1/me/settings", &ct, &json!({"locale": "tlh"})).await;
+    assert_eq!((klingon.status, klingon.code()), (422, "invalid_locale"));
+    // A page at a time.
+    let first = app.get(&format!("/api/v1/contacts/{id}/timeline?limit=2"), &ct).await;
+    assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    let rest = app.get(first.body["next"].as_str().unwrap(), &ct).await;
+    assert_eq!(rest.body["items"][0]["kind"], "created");
+    assert!(rest.body["next"].is_null());
+    let task_id = tasks[0]["id"].as_str().unwrap();
     assert_eq!(
         app.post(&format!("/api/v1/tasks/{task_id}/done"), &ct, &json!({})).await.status,
         204
     );
-    assert!(app.get("/api/v1/tasks", &ct).await.body.as_array().unwrap().is_empty());
+    assert!(app.get("/api/v1/tasks", &ct).await.body["items"].as_array().unwrap().is_empty());
+    assert_eq!(app.get("/api/v1/tasks?status=done", &ct).await.body["items"][0]["id"], task_id);
 }
 
 async fn properties_parties_and_demands_drive_visibility(backend: Backend) {

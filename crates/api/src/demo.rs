@@ -410,6 +410,7 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
                     min_rooms: Some(f64::from(rng.gen_range(1..5))),
                     area: Some(["Södermalm", "Vasastan", "Majorna", "Bromma"][rng.gen_range(0..4)].into()),
                     note: None,
+                    active: true,
                 },
             )
             .await

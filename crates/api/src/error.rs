@@ -57,7 +57,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => Self::NotFound(what),
-            StoreError::Conflict { field, message } => Self::Conflict(body("conflict", message, Some(field.to_owned()))),
+            StoreError::Conflict { field, message } => Self::Conflict(body("conflict", message, field.map(str::to_owned))),
             StoreError::Invalid { field, code, message } => Self::Unprocessable(body(code, message, Some(field))),
             StoreError::Contact(errors) => {
                 let errors: Vec<FieldError> = errors

@@ -1,5 +1,6 @@
 //! Store records turned into API bodies.
 
+use crm_domain::i18n::{Locale, event_text};
 use crm_domain::org::Scope;
 use crm_domain::permissions::Permissions;
 use crm_store::contacts::{ContactRecord, TimelineRecord};
@@ -109,12 +110,18 @@ pub fn contact(c: &ContactRecord, dir: &Directory, properties: Vec<t::ContactPro
     }
 }
 
-pub fn timeline(e: &TimelineRecord, dir: &Directory) -> t::TimelineEntry {
+/// A timeline entry told in the reader's language.
+pub fn timeline(e: &TimelineRecord, dir: &Directory, reader: Locale) -> t::TimelineEntry {
+    let body = match &e.params {
+        Some(params) if e.body.is_empty() => event_text(reader, &e.kind, params),
+        _ => e.body.clone(),
+    };
     t::TimelineEntry {
         id: e.id.0,
         contact_id: e.contact_id.0,
         kind: e.kind.clone(),
-        body: e.body.clone(),
+        body,
+        params: e.params.clone(),
         property_id: e.property_id.map(|p| p.0),
         demand_id: e.demand_id.map(|d| d.0),
         author_id: e.author_id.map(|a| a.0),
@@ -128,6 +135,7 @@ pub fn demand(d: &DemandRecord) -> t::Demand {
         id: d.id.0,
         contact_id: d.contact_id.0,
         broker_id: d.broker_id.0,
+        office_id: d.office_id.0,
         kind: d.kind.map(|k| k.as_str().to_owned()),
         min_price: d.min_price,
         max_price: d.max_price,
@@ -176,25 +184,43 @@ pub fn property(p: &PropertyRecord) -> t::Property {
     }
 }
 
-/// Builds a page with a `next` link that keeps the request's other query parameters.
-pub fn page<T>(items: Vec<T>, total: u64, limit: u64, offset: u64, req: &actix_web::HttpRequest) -> t::Page<T> {
-    let next_offset = offset + items.len() as u64;
-    let next = (next_offset < total && !items.is_empty()).then(|| {
-        let mut pairs: Vec<String> = req
-            .query_string()
-            .split('&')
-            .filter(|kv| !kv.is_empty() && !kv.starts_with("offset=") && !kv.starts_with("limit="))
-            .map(str::to_owned)
-            .collect();
-        pairs.push(format!("limit={limit}"));
-        pairs.push(format!("offset={next_offset}"));
-        format!("{}?{}", req.path(), pairs.join("&"))
-    });
+/// The URL of the request with `cursor` set to `next`, the other parameters kept.
+fn next_url(req: &actix_web::HttpRequest, next: &str) -> String {
+    let mut pairs: Vec<String> = req
+        .query_string()
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("cursor=") && !kv.starts_with("offset="))
+        .map(str::to_owned)
+        .collect();
+    pairs.push(format!("cursor={next}"));
+    format!("{}?{}", req.path(), pairs.join("&"))
+}
+
+/// A page with its total and the cursor and URL of the next page.
+pub fn page<T>(
+    items: Vec<T>,
+    total: u64,
+    total_exact: bool,
+    limit: u64,
+    next_cursor: Option<String>,
+    req: &actix_web::HttpRequest,
+) -> t::Page<T> {
     t::Page {
         items,
         total,
+        total_exact,
         limit,
-        offset,
-        next,
+        next: next_cursor.as_deref().map(|c| next_url(req, c)),
+        next_cursor,
+    }
+}
+
+/// A page without a total.
+pub fn slice<T>(items: Vec<T>, limit: u64, next_cursor: Option<String>, req: &actix_web::HttpRequest) -> t::Slice<T> {
+    t::Slice {
+        items,
+        limit,
+        next: next_cursor.as_deref().map(|c| next_url(req, c)),
+        next_cursor,
     }
 }

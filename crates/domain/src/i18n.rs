@@ -164,6 +164,50 @@ impl Locale {
     }
 }
 
+/// The text of a history entry the server wrote (`kind` with its parameters), for a reader of
+/// `locale`. Codes among the parameters (a contact kind, a party role, changed fields) are
+/// translated too. Unknown kinds are shown as their code.
+pub fn event_text(locale: Locale, kind: &str, params: &Value) -> String {
+    let mut p = params.clone();
+    let translate = |p: &mut Value, name: &str, prefix: &str| {
+        if let Some(code) = p.get(name).and_then(Value::as_str).map(str::to_owned) {
+            p[name] = Value::String(locale.text(&format!("{prefix}.{code}")));
+        }
+    };
+    translate(&mut p, "kind", "kind");
+    translate(&mut p, "role", "role");
+    let key = match kind {
+        "created" => "event.created",
+        "imported" => "event.imported",
+        "updated" => {
+            let fields: Vec<String> = params
+                .get("fields")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(|f| locale.text(&format!("field.{f}")))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if fields.is_empty() {
+                "event.updated_nothing"
+            } else {
+                p["fields"] = Value::String(fields.join(", "));
+                "event.updated"
+            }
+        }
+        "handover" if params.get("message").is_some_and(|m| m.is_string()) => "event.handover_message",
+        "handover" => "event.handover",
+        "party_added" => "event.party_added",
+        "party_removed" => "event.party_removed",
+        "demand_created" if params.get("area").is_some_and(|a| a.is_string()) => "event.demand_created_area",
+        "demand_created" => "event.demand_created",
+        other => return other.to_owned(),
+    };
+    locale.render(key, &p)
+}
+
 /// Replaces `{name}` with `params.name` (strings as they are, numbers and booleans written out).
 fn fill(template: &str, params: &Value) -> String {
     let mut out = String::with_capacity(template.len());
@@ -245,6 +289,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn events_read_in_each_language() {
+        let p = json!({"kind": "standard"});
+        assert_eq!(event_text(Locale::En, "created", &p), "Contact created (standard contact)");
+        assert_eq!(event_text(Locale::Sv, "created", &p), "Kontakt skapad (standardkontakt)");
+        let u = json!({"fields": ["phones", "name"]});
+        assert_eq!(event_text(Locale::Cs, "updated", &u), "Změněno: telefony, jméno");
+        assert_eq!(event_text(Locale::PtBr, "updated", &json!({"fields": []})), "Dados atualizados");
+        let h = json!({"from": "Anna", "to": "Erik", "message": "Ring!"});
+        assert_eq!(event_text(Locale::Ru, "handover", &h), "Передан от Anna к Erik: Ring!");
     }
 
     #[test]

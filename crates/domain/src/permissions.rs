@@ -133,9 +133,187 @@ impl Visibility {
     }
 }
 
+/// A contact's visibility class: its kind and its sides folded into one small number, which is
+/// what the store indexes lists by. Agencies are class 0 whatever their sides (they are visible
+/// to everyone); a client of kind `k` (verified 0, standard 1, draft 2) on sides `s` (none 0,
+/// offer 1, demand 2, both 3) is class `1 + 4k + s`.
+pub fn class_of(kind: ContactKind, on_offer: bool, on_demand: bool) -> i16 {
+    let k = match kind {
+        ContactKind::Agency => return 0,
+        ContactKind::Verified => 0,
+        ContactKind::Standard => 1,
+        ContactKind::Draft => 2,
+    };
+    1 + 4 * k + i16::from(on_offer) + 2 * i16::from(on_demand)
+}
+
+/// The number of classes.
+pub const CLASSES: i16 = 13;
+
+/// A set of visibility classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ClassSet(u16);
+
+impl ClassSet {
+    pub const ALL: ClassSet = ClassSet((1 << CLASSES) - 1);
+    pub const NONE: ClassSet = ClassSet(0);
+
+    pub fn contains(self, class: i16) -> bool {
+        (0..CLASSES).contains(&class) && self.0 & (1 << class) != 0
+    }
+
+    pub fn insert(&mut self, class: i16) {
+        if (0..CLASSES).contains(&class) {
+            self.0 |= 1 << class;
+        }
+    }
+
+    pub fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    pub fn intersect(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+
+    pub fn minus(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = i16> {
+        (0..CLASSES).filter(move |c| self.contains(*c))
+    }
+
+    /// The classes of contacts of one kind.
+    pub fn of_kind(kind: ContactKind) -> Self {
+        let mut set = Self::NONE;
+        for (offer, demand) in [(false, false), (true, false), (false, true), (true, true)] {
+            set.insert(class_of(kind, offer, demand));
+        }
+        set
+    }
+
+    /// The classes of clients (not agencies) on a side.
+    fn of_side(side: Side) -> Self {
+        let mut set = Self::NONE;
+        for kind in [ContactKind::Verified, ContactKind::Standard, ContactKind::Draft] {
+            for (offer, demand) in [(false, false), (true, false), (false, true), (true, true)] {
+                let on = match side {
+                    Side::Offer => offer,
+                    Side::Demand => demand,
+                    Side::Unattached => !offer && !demand,
+                };
+                if on {
+                    set.insert(class_of(kind, offer, demand));
+                }
+            }
+        }
+        set
+    }
+}
+
+/// The policy in the form lists are read in: the classes visible anywhere in the company, the
+/// classes visible within given offices, and the owner whose contacts are all visible. A contact
+/// is visible when its class is in `anywhere`, or its office is listed with its class, or it is
+/// owned by `owner`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub anywhere: ClassSet,
+    pub offices: Vec<(OfficeId, ClassSet)>,
+    pub owner: Option<UserId>,
+}
+
+impl Reach {
+    /// Whether a contact of `class` in `office` owned by `owner` is within reach.
+    pub fn admits(&self, class: i16, office: OfficeId, owner: UserId) -> bool {
+        self.anywhere.contains(class)
+            || self.offices.iter().any(|(o, set)| *o == office && set.contains(class))
+            || self.owner == Some(owner)
+    }
+
+    /// Whether nothing at all is visible.
+    pub fn is_empty(&self) -> bool {
+        self.anywhere.is_empty() && self.offices.is_empty() && self.owner.is_none()
+    }
+}
+
+impl Visibility {
+    /// The same policy as classes by place (see [`Reach`]).
+    pub fn reach(&self) -> Reach {
+        let mut reach = Reach {
+            anywhere: ClassSet::NONE,
+            offices: Vec::new(),
+            owner: None,
+        };
+        for clause in &self.any_of {
+            match *clause {
+                Clause::Agencies => reach.anywhere.insert(0),
+                Clause::OwnedBy(user) => reach.owner = Some(user),
+                Clause::Side { side, office: None } => reach.anywhere = reach.anywhere.union(ClassSet::of_side(side)),
+                Clause::Side { side, office: Some(o) } => match reach.offices.iter_mut().find(|(x, _)| *x == o) {
+                    Some((_, set)) => *set = set.union(ClassSet::of_side(side)),
+                    None => reach.offices.push((o, ClassSet::of_side(side))),
+                },
+            }
+        }
+        let anywhere = reach.anywhere;
+        for (_, set) in &mut reach.offices {
+            *set = set.minus(anywhere);
+        }
+        reach.offices.retain(|(_, set)| !set.is_empty());
+        reach
+    }
+}
+
+impl ContactFacts {
+    pub fn class(&self) -> i16 {
+        class_of(self.kind, self.on_offer, self.on_demand)
+    }
+}
+
 /// Whether the viewer may see the contact.
 pub fn can_see(viewer: &Viewer, contact: &ContactFacts) -> bool {
     Visibility::for_viewer(viewer).admits(contact)
+}
+
+/// Whether `scope` reaches records of `office` (not just one's own).
+fn reaches(viewer: &Viewer, scope: Scope, office: OfficeId) -> bool {
+    match scope {
+        Scope::Own => false,
+        Scope::Office => office == viewer.office_id,
+        Scope::Company => true,
+    }
+}
+
+/// Whether the viewer may read listings and demands: everyone who works with clients.
+pub fn can_read_listings(viewer: &Viewer) -> bool {
+    viewer.permissions.work_with_clients
+}
+
+/// Whether the viewer may change a listing (its details, status, broker and parties) brokered by
+/// `broker` in `office`: its broker, others per the offer scope, administrators always.
+pub fn can_edit_listing(viewer: &Viewer, broker: UserId, office: OfficeId) -> bool {
+    let p = viewer.permissions;
+    p.work_with_clients && (p.admin || broker == viewer.user_id || reaches(viewer, p.offer_scope, office))
+}
+
+/// Whether the viewer may change a demand handled by `broker` in `office`: its broker, others
+/// per the demand scope, administrators always.
+pub fn can_edit_demand(viewer: &Viewer, broker: UserId, office: OfficeId) -> bool {
+    let p = viewer.permissions;
+    p.work_with_clients && (p.admin || broker == viewer.user_id || reaches(viewer, p.demand_scope, office))
+}
+
+/// Whether the viewer may make `owner` (of `office`) the owner of a contact they create:
+/// themselves always; a colleague when the wider of their scopes reaches the colleague's office;
+/// anyone when an administrator.
+pub fn can_assign_owner(viewer: &Viewer, owner: UserId, office: OfficeId) -> bool {
+    let p = viewer.permissions;
+    p.work_with_clients && (owner == viewer.user_id || p.admin || reaches(viewer, p.offer_scope.max(p.demand_scope), office))
 }
 
 /// Whether the viewer may export contacts or add them to newsletter lists.
@@ -201,6 +379,27 @@ mod tests {
         fn clauses_agree_with_the_plain_rules((viewer, contact) in world()) {
             prop_assert_eq!(can_see(&viewer, &contact), reference(&viewer, &contact));
         }
+
+        #[test]
+        fn reach_agrees_with_the_clauses((viewer, contact) in world()) {
+            let v = Visibility::for_viewer(&viewer);
+            let by_reach = contact.company_id == viewer.company_id
+                && v.reach().admits(contact.class(), contact.office_id, contact.owner_id);
+            prop_assert_eq!(by_reach, v.admits(&contact));
+        }
+    }
+
+    #[test]
+    fn classes_are_distinct_and_dense() {
+        let mut seen = std::collections::BTreeSet::new();
+        for kind in [ContactKind::Verified, ContactKind::Standard, ContactKind::Draft] {
+            for (o, d) in [(false, false), (true, false), (false, true), (true, true)] {
+                assert!(seen.insert(class_of(kind, o, d)));
+            }
+        }
+        assert_eq!(class_of(ContactKind::Agency, true, true), 0);
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), (1..CLASSES).collect::<Vec<_>>());
+        assert_eq!(ClassSet::ALL.iter().count(), CLASSES as usize);
     }
 
     #[test]

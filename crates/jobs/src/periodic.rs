@@ -29,7 +29,7 @@ pub const PERIODIC_JOBS: [Periodic; 2] = [
     Periodic {
         name: "statistics",
         default_every: Duration::from_secs(6 * 3600),
-        about: "refreshes the database's planner statistics (and, on PostgreSQL, vacuums)",
+        about: "recounts contacts per owner, refreshes the planner's statistics (and, on PostgreSQL, vacuums)",
     },
 ];
 
@@ -46,8 +46,9 @@ async fn execute(store: &Store, name: &str) -> anyhow::Result<String> {
             ))
         }
         "statistics" => {
+            store.recount_contacts().await?;
             store.optimize().await?;
-            Ok("statistics refreshed".to_owned())
+            Ok("contact counts checked, statistics refreshed".to_owned())
         }
         other => anyhow::bail!("no periodic job is called {other}"),
     }

@@ -6,9 +6,9 @@ pub enum StoreError {
     /// The record does not exist, or the caller may not see it (the two are not told apart).
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// A unique value is taken.
+    /// A unique value is taken (or another request changed the record first).
     #[error("{message}")]
-    Conflict { field: &'static str, message: String },
+    Conflict { field: Option<&'static str>, message: String },
     /// A value broke a rule.
     #[error("{message}")]
     Invalid {
@@ -23,10 +23,23 @@ pub enum StoreError {
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("database error")]
-    Db(#[from] sea_orm::DbErr),
+    Db(sea_orm::DbErr),
     /// Something that should not happen (a worker thread died).
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<sea_orm::DbErr> for StoreError {
+    /// A unique key's violation is a lost race or a duplicate: a conflict, not a failure.
+    fn from(e: sea_orm::DbErr) -> Self {
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Self::Conflict {
+                field: None,
+                message: "that record exists already (or was just created by another request)".to_owned(),
+            },
+            _ => Self::Db(e),
+        }
+    }
 }
 
 impl StoreError {

@@ -6,12 +6,15 @@
 
 pub mod auth;
 pub mod contacts;
+pub mod cursor;
+mod encoding;
 mod entities;
 mod error;
 pub mod jobs;
 pub mod org;
 pub mod outbox;
 pub mod properties;
+mod sql;
 pub mod tasks;
 
 pub use error::StoreError;
@@ -41,7 +44,10 @@ impl Store {
             .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // Short statements only: compiling them to machine code costs far more than it saves
+            // (and the index-only plans of lists carry costs that would trigger it).
+            .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
         let db = Database::connect(options).await?;
         if db.get_database_backend() == DatabaseBackend::Sqlite {
             // WAL lets readers work while one writer writes; NORMAL sync is safe with WAL.
@@ -52,10 +58,15 @@ impl Store {
         Ok(Self { db })
     }
 
-    /// Brings the schema up to date.
+    /// Brings the schema up to date, then fills what the domain's rules derive (the search
+    /// index of contacts written before it existed).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         use crm_migration::MigratorTrait;
         crm_migration::Migrator::up(&self.db, None).await?;
+        let indexed = self.backfill_search_index().await?;
+        if indexed > 0 {
+            tracing::info!(contacts = indexed, "search index built for existing contacts");
+        }
         Ok(())
     }
 
@@ -65,7 +76,9 @@ impl Store {
         let backend = self.db.get_database_backend();
         let statements: &[&str] = match backend {
             DatabaseBackend::Sqlite => &["PRAGMA optimize=0x10002", "PRAGMA wal_checkpoint(TRUNCATE)"],
-            _ => &["ANALYZE"],
+            // Vacuuming keeps the visibility map current, so index-only scans stay index-only
+            // where autovacuum is off.
+            _ => &["VACUUM (ANALYZE)"],
         };
         for sql in statements {
             self.db.execute_raw(Statement::from_string(backend, *sql)).await?;
@@ -83,6 +96,12 @@ impl Store {
                 ..Default::default()
             })
             .await
+    }
+
+    /// Recomputes the per-owner contact counts behind list totals from the contacts themselves
+    /// (they are kept in step with every change; this repairs any drift).
+    pub async fn recount_contacts(&self) -> Result<(), StoreError> {
+        contacts::recount_all(self).await
     }
 
     /// Whether the database answers.

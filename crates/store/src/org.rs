@@ -477,21 +477,23 @@ async fn insert_office(db: &impl ConnectionTrait, company: CompanyId, name: &str
 }
 
 /// Reserves an email address in the global sign-in directory.
+/// Two requests claiming one address at once: the database's key decides, the loser gets 409.
 async fn claim_login(db: &impl ConnectionTrait, company: CompanyId, user: UserId, email: &Email) -> Result<(), StoreError> {
-    if logins::Entity::find_by_id(email.as_str().to_owned()).count(db).await? > 0 {
-        return Err(StoreError::Conflict {
-            field: "email",
-            message: format!("{email} is already used by another user"),
-        });
-    }
-    logins::Entity::insert(logins::ActiveModel {
+    let inserted = logins::Entity::insert(logins::ActiveModel {
         email: Set(email.as_str().to_owned()),
         company_id: Set(company.0),
         user_id: Set(user.0),
     })
     .exec(db)
-    .await?;
-    Ok(())
+    .await;
+    match inserted.map_err(StoreError::from) {
+        Ok(_) => Ok(()),
+        Err(StoreError::Conflict { .. }) => Err(StoreError::Conflict {
+            field: Some("email"),
+            message: format!("{email} is already used by another user"),
+        }),
+        Err(e) => Err(e),
+    }
 }
 
 /// The columns a user's input sets, shared by creation and update.

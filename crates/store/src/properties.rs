@@ -1,14 +1,20 @@
-//! Listings, their parties, and buyers' demands. Changing parties or demands updates the
-//! contact's offer/demand flags that the visibility policy reads, in the same transaction.
+//! Listings, their parties, and buyers' demands. Everyone who works with clients reads them;
+//! changes follow the offer scope (listings) and the demand scope (demands), see
+//! `crm_domain::permissions`. Changing parties or demands updates the contact's sides, which
+//! visibility reads, in the same transaction.
 
 use chrono::{DateTime, Utc};
 use crm_domain::contacts::Country;
-use crm_domain::permissions::Viewer;
+use crm_domain::permissions::{Viewer, can_edit_demand, can_edit_listing, can_read_listings};
 use crm_domain::properties::{PartyRole, PropertyKind, PropertyStatus, change_status};
 use crm_domain::{CompanyId, ContactId, DemandId, OfficeId, PropertyId, UserId};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
 
-use crate::contacts::{ContactRecord, add_timeline};
+use crate::contacts::{ContactRecord, TimelineEvent, add_timeline, lock_contact};
 use crate::entities::{demands, properties, property_parties};
 use crate::{Store, StoreError};
 
@@ -53,12 +59,34 @@ impl PropertyRecord {
     }
 }
 
+/// A page of listings, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyPage {
+    pub items: Vec<PropertyRecord>,
+    /// The id after which the next page starts.
+    pub next: Option<Uuid>,
+    pub total: u64,
+    /// False when there are more listings than are counted exactly.
+    pub total_exact: bool,
+}
+
+/// Filters of the listing list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PropertyFilter {
+    pub status: Option<PropertyStatus>,
+    pub broker_id: Option<UserId>,
+}
+
+/// Listings are counted exactly up to this many; beyond, the total says "at least".
+const COUNT_CAP: u64 = 10_000;
+
 /// A buyer's request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemandRecord {
     pub id: DemandId,
     pub contact_id: ContactId,
     pub broker_id: UserId,
+    pub office_id: OfficeId,
     pub kind: Option<PropertyKind>,
     pub min_price: Option<i64>,
     pub max_price: Option<i64>,
@@ -79,6 +107,8 @@ pub struct DemandData {
     pub min_rooms: Option<f64>,
     pub area: Option<String>,
     pub note: Option<String>,
+    /// False closes the demand (the buyer found a home or gave up).
+    pub active: bool,
 }
 
 fn to_demand(m: demands::Model) -> DemandRecord {
@@ -86,6 +116,7 @@ fn to_demand(m: demands::Model) -> DemandRecord {
         id: m.id.into(),
         contact_id: m.contact_id.into(),
         broker_id: m.broker_id.into(),
+        office_id: m.office_id.into(),
         kind: m.kind.as_deref().and_then(PropertyKind::parse),
         min_price: m.min_price,
         max_price: m.max_price,
@@ -140,13 +171,39 @@ fn data_columns(am: &mut properties::ActiveModel, d: &PropertyData) {
     am.advertised = Set(d.advertised);
 }
 
+/// Reads a listing row in a write transaction, locked on PostgreSQL until the write is done.
+async fn lock_listing(db: &impl ConnectionTrait, company: CompanyId, id: PropertyId) -> Result<properties::Model, StoreError> {
+    let mut q = properties::Entity::find_by_id((company.0, id.0));
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(db).await?.ok_or(StoreError::NotFound("property"))
+}
+
+fn forbidden_listing() -> StoreError {
+    StoreError::Forbidden("your rights do not reach this listing")
+}
+
 impl Store {
-    /// Creates a listing; its broker defaults to the viewer.
+    /// Creates a listing; its broker defaults to the viewer. Naming another broker is allowed as
+    /// far as the viewer's offer scope reaches.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_property(&self, viewer: &Viewer, data: &PropertyData, currency: &str) -> Result<PropertyRecord, StoreError> {
         let broker = self
             .user(viewer.company_id, data.broker_id.unwrap_or(viewer.user_id))
             .await
             .map_err(|_| StoreError::invalid("broker_id", "unknown_user", "no such broker in this company"))?;
+        if !can_edit_listing(viewer, broker.id, broker.office_id) {
+            return Err(if can_read_listings(viewer) {
+                StoreError::invalid(
+                    "broker_id",
+                    "broker_not_allowed",
+                    "your rights do not let you give listings to that colleague",
+                )
+            } else {
+                forbidden_listing()
+            });
+        }
         let now = Utc::now();
         let id = PropertyId::new();
         let mut am = properties::ActiveModel {
@@ -164,33 +221,62 @@ impl Store {
         self.property(viewer, id).await
     }
 
-    /// Replaces a listing's fields; the status change must be allowed.
+    /// Replaces a listing's fields; the viewer's rights must reach the listing (and its new
+    /// broker), and the status change must be allowed.
+    #[tracing::instrument(level = "debug", skip_all, fields(property = %id))]
     pub async fn update_property(&self, viewer: &Viewer, id: PropertyId, data: &PropertyData) -> Result<PropertyRecord, StoreError> {
-        let current = self.property(viewer, id).await?;
-        change_status(current.data.status, data.status)
-            .map_err(|e| StoreError::invalid("status", "invalid_status_change", e.to_string()))?;
+        let company = viewer.company_id;
         let broker = match data.broker_id {
-            Some(b) => self
-                .user(viewer.company_id, b)
-                .await
-                .map_err(|_| StoreError::invalid("broker_id", "unknown_user", "no such broker in this company"))?,
-            None => self.user(viewer.company_id, current.broker_id).await?,
+            Some(b) => Some(
+                self.user(company, b)
+                    .await
+                    .map_err(|_| StoreError::invalid("broker_id", "unknown_user", "no such broker in this company"))?,
+            ),
+            None => None,
         };
+        let txn = self.write().await?;
+        let current = lock_listing(&txn, company, id).await?;
+        if !can_read_listings(viewer) {
+            return Err(StoreError::NotFound("property"));
+        }
+        if !can_edit_listing(viewer, current.broker_id.into(), current.office_id.into()) {
+            return Err(forbidden_listing());
+        }
+        let (broker_id, office_id) = match &broker {
+            Some(b) => {
+                if b.id.0 != current.broker_id && !can_edit_listing(viewer, b.id, b.office_id) {
+                    return Err(StoreError::invalid(
+                        "broker_id",
+                        "broker_not_allowed",
+                        "your rights do not let you give listings to that colleague",
+                    ));
+                }
+                (b.id.0, b.office_id.0)
+            }
+            None => (current.broker_id, current.office_id),
+        };
+        let from = PropertyStatus::parse(&current.status).unwrap_or(PropertyStatus::CustomerProcessing);
+        change_status(from, data.status).map_err(|e| StoreError::invalid("status", "invalid_status_change", e.to_string()))?;
         let mut am = properties::ActiveModel {
-            company_id: Set(viewer.company_id.0),
+            company_id: Set(company.0),
             id: Set(id.0),
-            broker_id: Set(broker.id.0),
-            office_id: Set(broker.office_id.0),
+            broker_id: Set(broker_id),
+            office_id: Set(office_id),
             updated_at: Set(Utc::now()),
             ..Default::default()
         };
         data_columns(&mut am, data);
-        properties::Entity::update(am).exec(&self.db).await?;
+        properties::Entity::update(am).exec(&txn).await?;
+        txn.commit().await?;
         self.property(viewer, id).await
     }
 
     /// A listing of the viewer's company, with the parties the viewer may see.
+    #[tracing::instrument(level = "debug", skip_all, fields(property = %id))]
     pub async fn property(&self, viewer: &Viewer, id: PropertyId) -> Result<PropertyRecord, StoreError> {
+        if !can_read_listings(viewer) {
+            return Err(StoreError::NotFound("property"));
+        }
         let m = properties::Entity::find_by_id((viewer.company_id.0, id.0))
             .one(&self.db)
             .await?
@@ -199,27 +285,55 @@ impl Store {
         records.pop().ok_or(StoreError::NotFound("property"))
     }
 
-    /// A page of the company's listings, newest first, optionally of one status.
+    /// A page of the company's listings, newest first, after the listing `after`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_properties(
         &self,
         viewer: &Viewer,
-        status: Option<PropertyStatus>,
+        filter: PropertyFilter,
+        after: Option<PropertyId>,
         limit: u64,
-        offset: u64,
-    ) -> Result<(Vec<PropertyRecord>, u64), StoreError> {
+    ) -> Result<PropertyPage, StoreError> {
+        if !can_read_listings(viewer) {
+            return Ok(PropertyPage {
+                items: Vec::new(),
+                next: None,
+                total: 0,
+                total_exact: true,
+            });
+        }
         let mut q = properties::Entity::find().filter(properties::Column::CompanyId.eq(viewer.company_id.0));
-        if let Some(s) = status {
+        if let Some(s) = filter.status {
             q = q.filter(properties::Column::Status.eq(s.as_str()));
         }
-        let total = q.clone().count(&self.db).await?;
-        let rows = q
-            .order_by_desc(properties::Column::CreatedAt)
-            .order_by_asc(properties::Column::Id)
-            .limit(limit)
-            .offset(offset)
+        if let Some(b) = filter.broker_id {
+            q = q.filter(properties::Column::BrokerId.eq(b.0));
+        }
+        let counted = q
+            .clone()
+            .select_only()
+            .column(properties::Column::Id)
+            .limit(COUNT_CAP + 1)
+            .into_tuple::<Uuid>()
             .all(&self.db)
-            .await?;
-        Ok((self.with_parties(viewer, rows).await?, total))
+            .await?
+            .len() as u64;
+        if let Some(a) = after {
+            q = q.filter(properties::Column::Id.lt(a.0));
+        }
+        let mut rows = q.order_by_desc(properties::Column::Id).limit(limit + 1).all(&self.db).await?;
+        let next = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| r.id)
+        } else {
+            None
+        };
+        Ok(PropertyPage {
+            items: self.with_parties(viewer, rows).await?,
+            next,
+            total: counted.min(COUNT_CAP),
+            total_exact: counted <= COUNT_CAP,
+        })
     }
 
     async fn with_parties(&self, viewer: &Viewer, rows: Vec<properties::Model>) -> Result<Vec<PropertyRecord>, StoreError> {
@@ -231,6 +345,7 @@ impl Store {
                 .filter(property_parties::Column::CompanyId.eq(viewer.company_id.0))
                 .filter(property_parties::Column::PropertyId.is_in(ids))
                 .order_by_asc(property_parties::Column::CreatedAt)
+                .limit(MAX_PARTIES * rows.len() as u64)
                 .all(&self.db)
                 .await?
         };
@@ -265,7 +380,8 @@ impl Store {
             .collect())
     }
 
-    /// Makes a visible contact a seller or buyer of a listing.
+    /// Makes a visible contact a seller or buyer of a listing the viewer's rights reach.
+    #[tracing::instrument(level = "debug", skip_all, fields(property = %property, contact = %contact))]
     pub async fn add_party(
         &self,
         viewer: &Viewer,
@@ -273,23 +389,32 @@ impl Store {
         contact: ContactId,
         role: PartyRole,
     ) -> Result<PropertyRecord, StoreError> {
-        let listing = self.property(viewer, property).await?;
-        self.contact(viewer, contact)
-            .await
-            .map_err(|_| StoreError::invalid("contact_id", "unknown_contact", "no such contact"))?;
         let company = viewer.company_id;
-        let exists = property_parties::Entity::find_by_id((company.0, property.0, contact.0, role.as_str().to_owned()))
-            .count(&self.db)
-            .await?
-            > 0;
-        if exists {
-            return Err(StoreError::Conflict {
-                field: "contact_id",
-                message: format!("the contact is already {} of this listing", role.as_str()),
+        let txn = self.write().await?;
+        let listing = lock_listing(&txn, company, property).await?;
+        if !can_edit_listing(viewer, listing.broker_id.into(), listing.office_id.into()) {
+            return Err(if can_read_listings(viewer) {
+                forbidden_listing()
+            } else {
+                StoreError::NotFound("property")
             });
         }
-        let txn = self.write().await?;
-        property_parties::Entity::insert(property_parties::ActiveModel {
+        lock_contact(&txn, viewer, contact)
+            .await
+            .map_err(|_| StoreError::invalid("contact_id", "unknown_contact", "no such contact"))?;
+        let existing = property_parties::Entity::find()
+            .filter(property_parties::Column::CompanyId.eq(company.0))
+            .filter(property_parties::Column::PropertyId.eq(property.0))
+            .count(&txn)
+            .await?;
+        if existing >= MAX_PARTIES {
+            return Err(StoreError::invalid(
+                "contact_id",
+                "too_many_parties",
+                format!("a listing has at most {MAX_PARTIES} parties"),
+            ));
+        }
+        let inserted = property_parties::Entity::insert(property_parties::ActiveModel {
             company_id: Set(company.0),
             property_id: Set(property.0),
             contact_id: Set(contact.0),
@@ -297,28 +422,44 @@ impl Store {
             created_at: Set(Utc::now()),
         })
         .exec(&txn)
-        .await?;
+        .await;
+        if let Err(e) = inserted {
+            return Err(match StoreError::from(e) {
+                StoreError::Conflict { .. } => StoreError::Conflict {
+                    field: Some("contact_id"),
+                    message: format!("the contact is already {} of this listing", role.as_str()),
+                },
+                other => other,
+            });
+        }
         Self::refresh_sides(&txn, company, contact).await?;
+        let title = format!("{}, {}", listing.street, listing.city);
         add_timeline(
             &txn,
             company,
             contact,
-            "party_added",
-            format!("Became {} of {}", role.as_str(), listing.title()),
+            TimelineEvent::new("party_added", json!({"role": role.as_str(), "listing": title})).about_property(property),
             Some(viewer.user_id),
-            (Some(property), None),
         )
         .await?;
         txn.commit().await?;
         self.property(viewer, property).await
     }
 
-    /// Removes a party from a listing.
+    /// Removes a party from a listing the viewer's rights reach.
+    #[tracing::instrument(level = "debug", skip_all, fields(property = %property, contact = %contact))]
     pub async fn remove_party(&self, viewer: &Viewer, property: PropertyId, contact: ContactId, role: PartyRole) -> Result<(), StoreError> {
-        let listing = self.property(viewer, property).await?;
-        self.contact(viewer, contact).await?;
         let company = viewer.company_id;
         let txn = self.write().await?;
+        let listing = lock_listing(&txn, company, property).await?;
+        if !can_edit_listing(viewer, listing.broker_id.into(), listing.office_id.into()) {
+            return Err(if can_read_listings(viewer) {
+                forbidden_listing()
+            } else {
+                StoreError::NotFound("property")
+            });
+        }
+        lock_contact(&txn, viewer, contact).await?;
         let res = property_parties::Entity::delete_by_id((company.0, property.0, contact.0, role.as_str().to_owned()))
             .exec(&txn)
             .await?;
@@ -326,14 +467,13 @@ impl Store {
             return Err(StoreError::NotFound("party"));
         }
         Self::refresh_sides(&txn, company, contact).await?;
+        let title = format!("{}, {}", listing.street, listing.city);
         add_timeline(
             &txn,
             company,
             contact,
-            "party_removed",
-            format!("No longer {} of {}", role.as_str(), listing.title()),
+            TimelineEvent::new("party_removed", json!({"role": role.as_str(), "listing": title})).about_property(property),
             Some(viewer.user_id),
-            (Some(property), None),
         )
         .await?;
         txn.commit().await?;
@@ -346,10 +486,12 @@ impl Store {
         viewer: &Viewer,
         contact: ContactId,
     ) -> Result<Vec<(PropertyId, String, PropertyStatus, PartyRole)>, StoreError> {
+        self.contact(viewer, contact).await?;
         let company = viewer.company_id;
         let parties = property_parties::Entity::find()
             .filter(property_parties::Column::CompanyId.eq(company.0))
             .filter(property_parties::Column::ContactId.eq(contact.0))
+            .limit(MAX_PARTIES)
             .all(&self.db)
             .await?;
         let ids: Vec<_> = parties.iter().map(|p| p.property_id).collect();
@@ -394,22 +536,27 @@ impl Store {
     }
 
     /// Records a buyer's request for a visible contact, handled by the viewer.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_demand(&self, viewer: &Viewer, data: &DemandData) -> Result<DemandRecord, StoreError> {
-        self.contact(viewer, data.contact_id)
-            .await
-            .map_err(|_| StoreError::invalid("contact_id", "unknown_contact", "no such contact"))?;
-        if let (Some(lo), Some(hi)) = (data.min_price, data.max_price)
-            && lo > hi
-        {
-            return Err(StoreError::invalid(
-                "max_price",
-                "invalid_range",
-                "the maximum price is below the minimum",
-            ));
-        }
+        check_prices(data)?;
         let company = viewer.company_id;
         let id = DemandId::new();
         let txn = self.write().await?;
+        lock_contact(&txn, viewer, data.contact_id)
+            .await
+            .map_err(|_| StoreError::invalid("contact_id", "unknown_contact", "no such contact"))?;
+        let open = demands::Entity::find()
+            .filter(demands::Column::CompanyId.eq(company.0))
+            .filter(demands::Column::ContactId.eq(data.contact_id.0))
+            .count(&txn)
+            .await?;
+        if open >= MAX_DEMANDS {
+            return Err(StoreError::invalid(
+                "contact_id",
+                "too_many_demands",
+                format!("a contact has at most {MAX_DEMANDS} demands"),
+            ));
+        }
         let m = demands::Entity::insert(demands::ActiveModel {
             company_id: Set(company.0),
             id: Set(id.0),
@@ -422,41 +569,112 @@ impl Store {
             min_rooms: Set(data.min_rooms),
             area: Set(data.area.clone()),
             note: Set(data.note.clone()),
-            active: Set(true),
+            active: Set(data.active),
             created_at: Set(Utc::now()),
         })
         .exec_with_returning(&txn)
         .await?;
         Self::refresh_sides(&txn, company, data.contact_id).await?;
-        let what = data
-            .area
-            .clone()
-            .map(|a| format!("Demand registered: {a}"))
-            .unwrap_or_else(|| "Demand registered".to_owned());
         add_timeline(
             &txn,
             company,
             data.contact_id,
-            "demand_created",
-            what,
+            TimelineEvent::new("demand_created", json!({"area": data.area})).about_demand(id),
             Some(viewer.user_id),
-            (None, Some(id)),
         )
         .await?;
         txn.commit().await?;
         Ok(to_demand(m))
     }
 
+    /// A demand, when its contact is visible.
+    pub async fn demand(&self, viewer: &Viewer, id: DemandId) -> Result<DemandRecord, StoreError> {
+        let d = demands::Entity::find_by_id((viewer.company_id.0, id.0))
+            .one(&self.db)
+            .await?
+            .map(to_demand)
+            .ok_or(StoreError::NotFound("demand"))?;
+        self.contact(viewer, d.contact_id)
+            .await
+            .map_err(|_| StoreError::NotFound("demand"))?;
+        Ok(d)
+    }
+
+    /// Changes a demand (or closes it) as far as the viewer's demand scope reaches.
+    #[tracing::instrument(level = "debug", skip_all, fields(demand = %id))]
+    pub async fn update_demand(&self, viewer: &Viewer, id: DemandId, data: &DemandData) -> Result<DemandRecord, StoreError> {
+        check_prices(data)?;
+        let company = viewer.company_id;
+        let txn = self.write().await?;
+        let mut q = demands::Entity::find_by_id((company.0, id.0));
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            q = q.lock_exclusive();
+        }
+        let current = q.one(&txn).await?.ok_or(StoreError::NotFound("demand"))?;
+        lock_contact(&txn, viewer, current.contact_id.into())
+            .await
+            .map_err(|_| StoreError::NotFound("demand"))?;
+        if current.contact_id != data.contact_id.0 {
+            return Err(StoreError::invalid(
+                "contact_id",
+                "cannot_move",
+                "a demand stays with its contact; create one for the other contact",
+            ));
+        }
+        if !can_edit_demand(viewer, current.broker_id.into(), current.office_id.into()) {
+            return Err(StoreError::Forbidden("your rights do not reach this demand"));
+        }
+        let m = demands::Entity::update(demands::ActiveModel {
+            company_id: Set(company.0),
+            id: Set(id.0),
+            kind: Set(data.kind.map(|k| k.as_str().to_owned())),
+            min_price: Set(data.min_price),
+            max_price: Set(data.max_price),
+            min_rooms: Set(data.min_rooms),
+            area: Set(data.area.clone()),
+            note: Set(data.note.clone()),
+            active: Set(data.active),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+        Self::refresh_sides(&txn, company, data.contact_id).await?;
+        txn.commit().await?;
+        Ok(to_demand(m))
+    }
+
     /// A visible contact's demands, newest first.
     pub async fn contact_demands(&self, viewer: &Viewer, contact: ContactId) -> Result<Vec<DemandRecord>, StoreError> {
+        self.contact(viewer, contact).await?;
         Ok(demands::Entity::find()
             .filter(demands::Column::CompanyId.eq(viewer.company_id.0))
             .filter(demands::Column::ContactId.eq(contact.0))
             .order_by_desc(demands::Column::CreatedAt)
+            .limit(MAX_DEMANDS)
             .all(&self.db)
             .await?
             .into_iter()
             .map(to_demand)
             .collect())
     }
+}
+
+/// Parties of one listing at most (sellers, buyers, co-owners: a few; the bound keeps pages
+/// bounded).
+pub const MAX_PARTIES: u64 = 50;
+
+/// Demands of one contact at most.
+pub const MAX_DEMANDS: u64 = 50;
+
+fn check_prices(data: &DemandData) -> Result<(), StoreError> {
+    if let (Some(lo), Some(hi)) = (data.min_price, data.max_price)
+        && lo > hi
+    {
+        return Err(StoreError::invalid(
+            "max_price",
+            "invalid_range",
+            "the maximum price is below the minimum",
+        ));
+    }
+    Ok(())
 }

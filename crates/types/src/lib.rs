@@ -195,9 +195,13 @@ api_type! {
     pub struct TimelineEntry {
         pub id: Uuid,
         pub contact_id: Uuid,
-        /// `note`, `created`, `updated`, `handover`, `party_added`, `party_removed`, `demand_created`.
+        /// `note`, `created`, `imported`, `updated`, `handover`, `party_added`, `party_removed`, `demand_created`.
         pub kind: String,
+        /// The note, or the event told in the reader's language.
         pub body: String,
+        /// The event's parameters (names, codes), for integrations that tell it their own way.
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+        pub params: Option<serde_json::Value>,
         pub property_id: Option<Uuid>,
         pub demand_id: Option<Uuid>,
         pub author_id: Option<Uuid>,
@@ -339,9 +343,12 @@ api_type! {
         pub role: String,
     }
 
-    /// A buyer's request to create.
+    /// A buyer's request to create or replace.
     pub struct DemandWrite {
         pub contact_id: Uuid,
+        /// False closes the demand (default: open).
+        #[serde(default = "yes")]
+        pub active: bool,
         /// Property kind wanted, if any.
         #[serde(default)]
         pub kind: Option<String>,
@@ -363,6 +370,7 @@ api_type! {
         pub id: Uuid,
         pub contact_id: Uuid,
         pub broker_id: Uuid,
+        pub office_id: Uuid,
         pub kind: Option<String>,
         pub min_price: Option<i64>,
         pub max_price: Option<i64>,
@@ -452,6 +460,12 @@ api_type! {
         pub secret: Option<String>,
     }
 
+    /// How many open tasks the user has, and how many are overdue.
+    pub struct TaskCounts {
+        pub open: u64,
+        pub overdue: u64,
+    }
+
     /// A CRM task.
     pub struct Task {
         pub id: Uuid,
@@ -466,15 +480,31 @@ api_type! {
     }
 }
 
-/// A page of results.
+/// A page of a list with a total.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// How many items match in all.
     pub total: u64,
+    /// False when `total` is an estimate (a text search over very many contacts) or a floor
+    /// (more listings than are counted exactly).
+    pub total_exact: bool,
     pub limit: u64,
-    pub offset: u64,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// The URL of the next page, when there is one.
+    pub next: Option<String>,
+}
+
+/// A page of a list read newest (or soonest) first, without a total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Slice<T> {
+    pub items: Vec<T>,
+    pub limit: u64,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
     /// The URL of the next page, when there is one.
     pub next: Option<String>,
 }

@@ -154,10 +154,13 @@ async fn run(backend: Backend, n: u64, samples: usize) {
     let mut i = 0;
     while i < n {
         let end = (i + batch).min(n);
-        let data: Vec<ContactData> = (i..end)
-            .map(|k| ContactData::parse(&contact(k).0, Country::SWEDEN).expect("valid seed contact"))
+        let rows: Vec<crm_store::contacts::ImportRow> = (i..end)
+            .map(|k| crm_store::contacts::ImportRow {
+                data: ContactData::parse(&contact(k).0, Country::SWEDEN).expect("valid seed contact"),
+                owner: app.admin.id,
+            })
             .collect();
-        app.store.import_contacts(&viewer, app.admin.id, &data).await.expect("import");
+        app.store.import_contacts(&viewer, &rows).await.expect("import");
         i = end;
         if i % 100_000 == 0 {
             eprintln!("  {backend:?}: {i} contacts seeded ({:.0} s)", seed_start.elapsed().as_secs_f64());

@@ -2,18 +2,20 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use crm_domain::contacts::{ContactData, ContactInput, ContactKind, LookupQuery};
+use crm_domain::limits;
 use crm_domain::permissions::can_export;
 use crm_domain::{ContactId, DemandId, OfficeId, PropertyId, UserId};
-use crm_store::contacts::{ContactFilter, ContactSort};
+use crm_store::contacts::{ContactFilter, ContactSort, Cursor, ExportWalk, ListOptions};
 use crm_types::{
     ApiError as ErrorBody, Contact, ContactProperty, ContactSummary, ContactWrite, HandoverRequest, LookupMatch, LookupResult, NoteWrite,
-    Page, Prefill, TimelineEntry,
+    Page, Prefill, Slice, TimelineEntry,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::reader;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -45,23 +47,30 @@ pub struct ListParams {
     /// Only contacts owned within this office (an empty value means any).
     #[param(value_type = Option<Uuid>)]
     office_id: Option<String>,
-    /// Text: name words (any case, no diacritics needed), a phone in any format, or an email.
+    /// Text, 2 to 200 characters: name words (any case, no diacritics needed, each the start of
+    /// a word), a phone in any format, or an email.
     q: Option<String>,
     /// `name` (default), `-name`, `created_at`, `-created_at`, `updated_at`, `-updated_at`.
     sort: Option<String>,
     /// 1–200, default 50.
     limit: Option<u64>,
-    offset: Option<u64>,
+    /// The `next_cursor` of the page before.
+    cursor: Option<String>,
 }
 
 impl Check for ListParams {
     fn check(&self, c: &mut Checker) {
-        c.opt("kind", &self.kind, crm_domain::limits::CODE);
+        c.opt("kind", &self.kind, limits::CODE);
         c.opt("owner_id", &self.owner_id, 40);
         c.opt("office_id", &self.office_id, 40);
-        c.opt("q", &self.q, crm_domain::limits::SEARCH);
-        c.opt("sort", &self.sort, crm_domain::limits::CODE);
-        c.range("offset", self.offset, 0, 10_000_000);
+        c.opt("q", &self.q, limits::SEARCH);
+        c.opt("sort", &self.sort, limits::CODE);
+        c.opt("cursor", &self.cursor, limits::CURSOR);
+        if let Some(q) = &self.q
+            && crm_domain::text::words(q).len() > limits::SEARCH_WORDS
+        {
+            c.text("q", &"x".repeat(limits::SEARCH + 1), limits::SEARCH);
+        }
     }
 }
 
@@ -87,8 +96,17 @@ fn filter(p: &ListParams) -> ApiResult<ContactFilter> {
         kind,
         owner_id: id("owner_id", &p.owner_id)?.map(UserId),
         office_id: id("office_id", &p.office_id)?.map(OfficeId),
-        text: p.q.clone(),
+        text: p.q.clone().filter(|q| !q.trim().is_empty()),
     })
+}
+
+fn sort(p: &ListParams) -> ApiResult<ContactSort> {
+    match p.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => Ok(ContactSort::default()),
+        Some(s) => {
+            ContactSort::parse(s).ok_or_else(|| ApiError::bad_request("invalid_sort", Some("sort"), format!("cannot sort by '{s}'")))
+        }
+    }
 }
 
 fn input(w: &ContactWrite) -> ContactInput {
@@ -129,11 +147,12 @@ async fn full(state: &AppState, auth: &Auth, id: ContactId) -> ApiResult<Contact
     Ok(views::contact(&record, &dir, properties, demands))
 }
 
-/// The contacts the caller may see: paginated, sortable, filterable.
+/// The contacts the caller may see, a page at a time (pass `next_cursor` back as `cursor`),
+/// sortable and filterable. `total` is exact, except for a text search over very many contacts,
+/// where it is an estimate and `total_exact` is false.
 #[utoipa::path(tag = "contacts", params(ListParams), responses(
     (status = 200, body = Page<ContactSummary>),
-    (status = 400, body = ErrorBody, description = "Bad filter, sort or paging"),
-    (status = 401, body = ErrorBody),
+    (status = 400, body = ErrorBody, description = "Bad filter, sort, cursor or paging"),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[get("/contacts")]
 async fn list(
@@ -142,30 +161,57 @@ async fn list(
     params: ValidQuery<ListParams>,
     req: HttpRequest,
 ) -> ApiResult<web::Json<Page<ContactSummary>>> {
-    let (limit, offset) = super::paging(params.limit, params.offset)?;
-    let sort = match params.sort.as_deref().filter(|s| !s.is_empty()) {
-        None => ContactSort::default(),
-        Some(s) => {
-            ContactSort::parse(s).ok_or_else(|| ApiError::bad_request("invalid_sort", Some("sort"), format!("cannot sort by '{s}'")))?
-        }
-    };
+    let limit = super::limit(params.limit)?;
+    let sort = sort(&params)?;
     let f = filter(&params)?;
-    let (rows, total) = state
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(|c| Cursor::decode(c, sort))
+        .transpose()
+        .map_err(query_error)?;
+    let page = state
         .store
-        .list_contacts(&auth.viewer(), auth.company.country, &f, sort, limit, offset)
-        .await?;
+        .list_contacts(
+            &auth.viewer(),
+            auth.company.country,
+            &f,
+            sort,
+            ListOptions {
+                after: cursor.as_ref(),
+                limit,
+                total: true,
+            },
+        )
+        .await
+        .map_err(query_error)?;
     let dir = state.store.directory(auth.company.id).await?;
-    let items = rows.iter().map(|c| views::contact_summary(c, &dir)).collect();
-    Ok(web::Json(views::page(items, total, limit, offset, &req)))
+    let items = page.items.iter().map(|c| views::contact_summary(c, &dir)).collect();
+    Ok(web::Json(views::page(
+        items,
+        page.total,
+        page.total_exact,
+        limit,
+        page.next.map(|c| c.encode()),
+        &req,
+    )))
+}
+
+/// A store's refusal of a query parameter is a 400 (the request, not its data, is wrong).
+fn query_error(e: crm_store::StoreError) -> ApiError {
+    match e {
+        crm_store::StoreError::Invalid { field, code, message } => ApiError::bad_request(code, Some(&field), message),
+        other => other.into(),
+    }
 }
 
 /// Create a contact. Phones are stored in E.164; numbers without a prefix are read in the
-/// company's country. Each kind's mandatory fields are enforced.
+/// company's country. Each kind's mandatory fields are enforced. The owner is the caller,
+/// unless `owner_id` names a colleague the caller's rights reach.
 #[utoipa::path(tag = "contacts", request_body = ContactWrite, responses(
     (status = 201, body = Contact),
-    (status = 400, body = ErrorBody, description = "Malformed JSON"),
     (status = 403, body = ErrorBody, description = "No right to work with clients"),
-    (status = 422, body = ErrorBody, description = "Field errors (`validation_failed`, with `errors`)"),
+    (status = 422, body = ErrorBody, description = "Field errors (`validation_failed`, with `errors`; `owner_not_allowed`)"),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[post("/contacts")]
 async fn create(state: web::Data<AppState>, auth: Auth, body: Valid<ContactWrite>) -> ApiResult<HttpResponse> {
@@ -208,16 +254,52 @@ async fn update(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, bod
     Ok(web::Json(full(&state, &auth, id).await?))
 }
 
-/// The contact's timeline: notes and history across every listing and demand, newest first.
-#[utoipa::path(tag = "contacts", params(("id" = Uuid, Path)), responses(
-    (status = 200, body = Vec<TimelineEntry>),
+/// Paging of a timeline.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SliceParams {
+    /// 1–200, default 50.
+    limit: Option<u64>,
+    /// The `next_cursor` of the page before.
+    cursor: Option<String>,
+}
+
+impl Check for SliceParams {
+    fn check(&self, c: &mut Checker) {
+        c.opt("cursor", &self.cursor, limits::CURSOR);
+    }
+}
+
+/// The contact's timeline: notes and history across every listing and demand, newest first, a
+/// page at a time. History is told in the caller's language.
+#[utoipa::path(tag = "contacts", params(("id" = Uuid, Path), SliceParams), responses(
+    (status = 200, body = Slice<TimelineEntry>),
     (status = 404, body = ErrorBody),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[get("/contacts/{id}/timeline")]
-async fn timeline(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<Vec<TimelineEntry>>> {
-    let entries = state.store.timeline(&auth.viewer(), ContactId(*id)).await?;
+async fn timeline(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    params: ValidQuery<SliceParams>,
+    req: HttpRequest,
+) -> ApiResult<web::Json<Slice<TimelineEntry>>> {
+    let limit = super::limit(params.limit)?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(crm_store::cursor::decode_time_id)
+        .transpose()
+        .map_err(query_error)?;
+    let page = state.store.timeline(&auth.viewer(), ContactId(*id), after, limit).await?;
     let dir = state.store.directory(auth.company.id).await?;
-    Ok(web::Json(entries.iter().map(|e| views::timeline(e, &dir)).collect()))
+    let lang = reader(&auth);
+    Ok(web::Json(views::slice(
+        page.items.iter().map(|e| views::timeline(e, &dir, lang)).collect(),
+        limit,
+        page.next.map(|(at, id)| crm_store::cursor::encode_time_id(at, id)),
+        &req,
+    )))
 }
 
 /// Add a note, optionally about one of the contact's listings or demands.
@@ -239,11 +321,11 @@ async fn add_note(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, b
         )
         .await?;
     let dir = state.store.directory(auth.company.id).await?;
-    Ok(HttpResponse::Created().json(views::timeline(&entry, &dir)))
+    Ok(HttpResponse::Created().json(views::timeline(&entry, &dir, reader(&auth))))
 }
 
 /// Hand the contact over to a colleague in the office: they become its owner and get a task,
-/// and an email if they (or this request) want one.
+/// and an email (in their language) if they (or this request) want one.
 #[utoipa::path(tag = "contacts", params(("id" = Uuid, Path)), request_body = HandoverRequest, responses(
     (status = 204, description = "Handed over"),
     (status = 404, body = ErrorBody),
@@ -277,35 +359,33 @@ pub struct LookupParams {
 
 impl Check for LookupParams {
     fn check(&self, c: &mut Checker) {
-        c.text("q", &self.q, crm_domain::limits::SEARCH);
+        c.text("q", &self.q, limits::SEARCH);
+        c.range("limit", self.limit, 1, 50);
+        if crm_domain::text::words(&self.q).len() > limits::SEARCH_WORDS {
+            c.text("q", &"x".repeat(limits::SEARCH + 1), limits::SEARCH);
+        }
     }
 }
 
-/// The caller lookup ("client is calling"). Finds contacts by phone, email or name, best match
-/// first, with their latest history. A match the caller may not see is returned with only its
-/// owner, so nobody creates a duplicate; agencies are flagged. When nothing matches, `prefill`
-/// holds the new-contact form's fields.
+/// The caller lookup ("client is calling"). Finds contacts by phone (in any national or
+/// international form), email or name, best match first, with their latest history. A match
+/// the caller may not see is returned with only its owner, so nobody creates a duplicate;
+/// agencies are flagged. When nothing matches, `prefill` holds the new-contact form's fields.
 #[utoipa::path(tag = "contacts", params(LookupParams), responses(
     (status = 200, body = LookupResult),
-    (status = 400, body = ErrorBody, description = "Query too short"),
+    (status = 400, body = ErrorBody, description = "Query too short (`query_too_short`)"),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[get("/contacts/lookup")]
 async fn lookup(state: web::Data<AppState>, auth: Auth, params: ValidQuery<LookupParams>) -> ApiResult<web::Json<LookupResult>> {
     auth.require_clients()?;
     state.limits.lookup.check(&auth.user.id.to_string())?;
     let limit = params.limit.unwrap_or(10);
-    if !(1..=50).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_limit",
-            Some("limit"),
-            "limit must be between 1 and 50",
-        ));
-    }
     let country = auth.company.country;
     let query = LookupQuery::parse(&params.q, country)
         .ok_or_else(|| ApiError::bad_request("query_too_short", Some("q"), "type at least two letters or three digits"))?;
     let hits = state.store.lookup(&auth.viewer(), &query, limit).await?;
     let dir = state.store.directory(auth.company.id).await?;
+    let lang = reader(&auth);
     let matches = hits
         .iter()
         .map(|h| LookupMatch {
@@ -315,7 +395,7 @@ async fn lookup(state: web::Data<AppState>, auth: Auth, params: ValidQuery<Looku
             owner_name: dir.user_name(h.contact.owner_id),
             matched_on: format!("{:?}", h.matched_on).to_lowercase(),
             contact: h.visible.then(|| views::contact_summary(&h.contact, &dir)),
-            history: h.history.iter().map(|e| views::timeline(e, &dir)).collect(),
+            history: h.history.iter().map(|e| views::timeline(e, &dir, lang)).collect(),
         })
         .collect();
     let p = LookupQuery::prefill(&params.q, country);
@@ -336,7 +416,8 @@ async fn lookup(state: web::Data<AppState>, auth: Auth, params: ValidQuery<Looku
     }))
 }
 
-/// Export the contacts the caller may see (same filters as the list) as CSV. Needs the export right.
+/// Export the contacts the caller may see (same filters as the list) as CSV, streamed a page at
+/// a time. Needs the export right.
 #[utoipa::path(tag = "contacts", params(ListParams), responses(
     (status = 200, description = "CSV, one contact a row", content_type = "text/csv"),
     (status = 403, body = ErrorBody, description = "No export right"),
@@ -347,45 +428,63 @@ async fn export(state: web::Data<AppState>, auth: Auth, params: ValidQuery<ListP
         return Err(ApiError::Forbidden("the export right is required"));
     }
     let f = filter(&params)?;
-    let dir = state.store.directory(auth.company.id).await?;
-    let mut out = String::from("id,kind,first_name,last_name,agency_name,phones,emails,city,owner,office\r\n");
-    let mut offset = 0;
-    loop {
-        let (rows, _) = state
-            .store
-            .list_contacts(&auth.viewer(), auth.company.country, &f, ContactSort::NameAsc, 1000, offset)
-            .await?;
-        for c in &rows {
-            let d = &c.data;
-            let cells = [
-                c.id.to_string(),
-                d.kind.as_str().to_owned(),
-                d.first_name.clone().unwrap_or_default(),
-                d.last_name.clone().unwrap_or_default(),
-                d.agency_name.clone().unwrap_or_default(),
-                d.phones.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" "),
-                d.emails.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" "),
-                d.city.clone().unwrap_or_default(),
-                dir.user_name(c.owner_id),
-                dir.office_name(c.office_id),
-            ];
-            out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-            out.push_str("\r\n");
-        }
-        if rows.len() < 1000 {
-            break;
-        }
-        offset += 1000;
+    if let Some(q) = &f.text {
+        // A bad text filter is refused now, not halfway through the download.
+        LookupQuery::parse(q, auth.company.country)
+            .ok_or_else(|| ApiError::bad_request("query_too_short", Some("q"), "type at least two letters or three digits"))?;
     }
+    let dir = std::sync::Arc::new(state.store.directory(auth.company.id).await?);
+    let store = state.store.clone();
+    let (viewer, country) = (auth.viewer(), auth.company.country);
+    let header = "id,kind,first_name,last_name,agency_name,phones,emails,city,owner,office\r\n";
+    let body = futures::stream::unfold((Some(ExportWalk::new(store, viewer, country, f)), true), move |(walk, first)| {
+        let dir = dir.clone();
+        async move {
+            let mut walk = walk?;
+            if first {
+                return Some((Ok::<_, ApiError>(web::Bytes::from_static(header.as_bytes())), (Some(walk), false)));
+            }
+            match walk.next_batch().await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let mut out = String::with_capacity(rows.len() * 120);
+                    for c in &rows {
+                        let d = &c.data;
+                        let cells = [
+                            c.id.to_string(),
+                            d.kind.as_str().to_owned(),
+                            d.first_name.clone().unwrap_or_default(),
+                            d.last_name.clone().unwrap_or_default(),
+                            d.agency_name.clone().unwrap_or_default(),
+                            d.phones.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" "),
+                            d.emails.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(" "),
+                            d.city.clone().unwrap_or_default(),
+                            dir.user_name(c.owner_id),
+                            dir.office_name(c.office_id),
+                        ];
+                        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+                        out.push_str("\r\n");
+                    }
+                    Some((Ok(web::Bytes::from(out)), (Some(walk), false)))
+                }
+                Err(e) => {
+                    // The status is sent; the client sees a truncated file and the log the cause.
+                    tracing::error!(error = %e, "export stopped");
+                    Some((Err(ApiError::from(e)), (None, false)))
+                }
+            }
+        }
+    });
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", "attachment; filename=\"contacts.csv\""))
-        .body(out))
+        .streaming(body))
 }
 
-/// Quotes a CSV cell, and defuses cells a spreadsheet would run as a formula.
+/// Quotes a CSV cell, and defuses cells a spreadsheet would run as a formula (starting with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return).
 fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '-', '@']) {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -394,5 +493,20 @@ fn csv_cell(value: &str) -> String {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
         value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_defused_and_cells_quoted() {
+        for danger in ["=1+1", "+46 70", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_cell(danger).trim_start_matches('"').starts_with('\''), "{danger:?}");
+        }
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("Anna"), "Anna");
     }
 }

@@ -22,8 +22,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 200;
 
-/// Checks paging parameters.
-pub fn paging(limit: Option<u64>, offset: Option<u64>) -> Result<(u64, u64), crate::error::ApiError> {
+/// Checks a page size.
+pub fn limit(limit: Option<u64>) -> Result<u64, crate::error::ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(crate::error::ApiError::bad_request(
@@ -32,5 +32,10 @@ pub fn paging(limit: Option<u64>, offset: Option<u64>) -> Result<(u64, u64), cra
             format!("limit must be between 1 and {MAX_LIMIT}"),
         ));
     }
-    Ok((limit, offset.unwrap_or(0)))
+    Ok(limit)
+}
+
+/// The reader's language, for texts the server writes.
+pub fn reader(auth: &crate::auth::Auth) -> crm_domain::i18n::Locale {
+    crm_domain::i18n::Locale::parse(&auth.user.locale).unwrap_or(crm_domain::i18n::Locale::En)
 }

@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use crm_domain::contacts::{Country, GeoPoint};
 use crm_domain::properties::{PartyRole, PropertyKind, PropertyStatus};
-use crm_domain::{ContactId, PropertyId, UserId};
-use crm_store::properties::{DemandData, PropertyData};
+use crm_domain::{ContactId, DemandId, PropertyId, UserId};
+use crm_store::properties::{DemandData, PropertyData, PropertyFilter};
 use crm_types::{ApiError as ErrorBody, Demand, DemandWrite, Page, PartyWrite, Property, PropertyWrite};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -24,7 +24,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update)
         .service(add_party)
         .service(remove_party)
-        .service(create_demand);
+        .service(create_demand)
+        .service(get_demand)
+        .service(update_demand);
 }
 
 fn text(field: &str, value: &str) -> ApiResult<String> {
@@ -88,25 +90,32 @@ fn parse_property(w: &PropertyWrite, default_country: Country) -> ApiResult<Prop
     })
 }
 
-/// Paging and status filter of the listing list.
+/// Paging and filters of the listing list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Only listings in this status.
     status: Option<String>,
+    /// Only listings of this broker.
+    #[param(value_type = Option<Uuid>)]
+    broker_id: Option<String>,
+    /// 1–200, default 50.
     limit: Option<u64>,
-    offset: Option<u64>,
+    /// The `next_cursor` of the page before.
+    cursor: Option<String>,
 }
 
 impl Check for ListParams {
     fn check(&self, c: &mut Checker) {
         c.opt("status", &self.status, crm_domain::limits::CODE);
-        c.range("offset", self.offset, 0, 10_000_000);
+        c.opt("broker_id", &self.broker_id, 40);
+        c.opt("cursor", &self.cursor, crm_domain::limits::CURSOR);
     }
 }
 
-/// The company's listings, newest first.
-#[utoipa::path(tag = "properties", params(ListParams), responses((status = 200, body = Page<Property>), (status = 400, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+/// The company's listings, newest first, a page at a time. Everyone who works with clients
+/// reads them.
+#[utoipa::path(tag = "properties", params(ListParams), responses((status = 200, body = Page<Property>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[get("/properties")]
 async fn list(
     state: web::Data<AppState>,
@@ -114,7 +123,8 @@ async fn list(
     params: ValidQuery<ListParams>,
     req: HttpRequest,
 ) -> ApiResult<web::Json<Page<Property>>> {
-    let (limit, offset) = super::paging(params.limit, params.offset)?;
+    auth.require_clients()?;
+    let limit = super::limit(params.limit)?;
     let status = params
         .status
         .as_deref()
@@ -124,18 +134,45 @@ async fn list(
                 .ok_or_else(|| ApiError::bad_request("invalid_status", Some("status"), format!("'{s}' is not a listing status")))
         })
         .transpose()?;
-    let (rows, total) = state.store.list_properties(&auth.viewer(), status, limit, offset).await?;
+    let broker = params
+        .broker_id
+        .as_deref()
+        .filter(|b| !b.is_empty())
+        .map(|b| Uuid::parse_str(b).map_err(|_| ApiError::bad_request("invalid_query", Some("broker_id"), format!("'{b}' is not an id"))))
+        .transpose()?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            crm_store::cursor::decode_id(c)
+                .map(PropertyId)
+                .map_err(|_| ApiError::bad_request("invalid_cursor", Some("cursor"), "the cursor is not one this list gave out"))
+        })
+        .transpose()?;
+    let page = state
+        .store
+        .list_properties(
+            &auth.viewer(),
+            PropertyFilter {
+                status,
+                broker_id: broker.map(UserId),
+            },
+            after,
+            limit,
+        )
+        .await?;
     Ok(web::Json(views::page(
-        rows.iter().map(views::property).collect(),
-        total,
+        page.items.iter().map(views::property).collect(),
+        page.total,
+        page.total_exact,
         limit,
-        offset,
+        page.next.map(crm_store::cursor::encode_id),
         &req,
     )))
 }
 
-/// Create a listing.
-#[utoipa::path(tag = "properties", request_body = PropertyWrite, responses((status = 201, body = Property), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+/// Create a listing. Its broker is the caller, or a colleague the caller's offer scope reaches.
+#[utoipa::path(tag = "properties", request_body = PropertyWrite, responses((status = 201, body = Property), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/properties")]
 async fn create(state: web::Data<AppState>, auth: Auth, body: Valid<PropertyWrite>) -> ApiResult<HttpResponse> {
     auth.require_clients()?;
@@ -148,13 +185,16 @@ async fn create(state: web::Data<AppState>, auth: Auth, body: Valid<PropertyWrit
 #[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), responses((status = 200, body = Property), (status = 404, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[get("/properties/{id}")]
 async fn get_one(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<Property>> {
+    auth.require_clients()?;
     Ok(web::Json(views::property(
         &state.store.property(&auth.viewer(), PropertyId(*id)).await?,
     )))
 }
 
-/// Replace a listing's details, including its status (a sold listing can only go back to for sale).
-#[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), request_body = PropertyWrite, responses((status = 200, body = Property), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+/// Replace a listing's details, including its status (a sold listing can only go back to for
+/// sale) and broker. Allowed to its broker, to others as far as their offer scope reaches, and
+/// to administrators.
+#[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), request_body = PropertyWrite, responses((status = 200, body = Property), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[put("/properties/{id}")]
 async fn update(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<PropertyWrite>) -> ApiResult<web::Json<Property>> {
     auth.require_clients()?;
@@ -169,8 +209,8 @@ fn role(value: &str) -> ApiResult<PartyRole> {
         .ok_or_else(|| ApiError::invalid("invalid_role", "role", format!("'{value}' is not a party role (seller, buyer)")))
 }
 
-/// Make a contact a seller or buyer of the listing.
-#[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), request_body = PartyWrite, responses((status = 200, body = Property), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+/// Make a contact a seller or buyer of the listing (same rights as changing the listing).
+#[utoipa::path(tag = "properties", params(("id" = Uuid, Path)), request_body = PartyWrite, responses((status = 200, body = Property), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/properties/{id}/parties")]
 async fn add_party(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<PartyWrite>) -> ApiResult<web::Json<Property>> {
     auth.require_clients()?;
@@ -183,8 +223,8 @@ async fn add_party(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, 
     )))
 }
 
-/// Remove a party from the listing.
-#[utoipa::path(tag = "properties", params(("id" = Uuid, Path), ("contact_id" = Uuid, Path), ("role" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+/// Remove a party from the listing (same rights as changing the listing).
+#[utoipa::path(tag = "properties", params(("id" = Uuid, Path), ("contact_id" = Uuid, Path), ("role" = String, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[delete("/properties/{id}/parties/{contact_id}/{role}")]
 async fn remove_party(state: web::Data<AppState>, auth: Auth, path: web::Path<(Uuid, Uuid, String)>) -> ApiResult<HttpResponse> {
     let (id, contact, r) = path.into_inner();
@@ -195,17 +235,13 @@ async fn remove_party(state: web::Data<AppState>, auth: Auth, path: web::Path<(U
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Register a buyer's request for a contact; the contact joins the demand side.
-#[utoipa::path(tag = "demands", request_body = DemandWrite, responses((status = 201, body = Demand), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
-#[post("/demands")]
-async fn create_demand(state: web::Data<AppState>, auth: Auth, body: Valid<DemandWrite>) -> ApiResult<HttpResponse> {
-    auth.require_clients()?;
+fn demand_data(body: &DemandWrite) -> ApiResult<DemandData> {
     let kind = optional(&body.kind)
         .map(|k| {
             PropertyKind::parse(&k).ok_or_else(|| ApiError::invalid("invalid_kind", "kind", format!("'{k}' is not a kind of property")))
         })
         .transpose()?;
-    let data = DemandData {
+    Ok(DemandData {
         contact_id: ContactId(body.contact_id),
         kind,
         min_price: non_negative("min_price", body.min_price)?,
@@ -213,7 +249,41 @@ async fn create_demand(state: web::Data<AppState>, auth: Auth, body: Valid<Deman
         min_rooms: non_negative("min_rooms", body.min_rooms)?,
         area: optional(&body.area),
         note: optional(&body.note),
-    };
-    let d = state.store.create_demand(&auth.viewer(), &data).await?;
+        active: body.active,
+    })
+}
+
+/// Register a buyer's request for a visible contact; the contact joins the demand side, and the
+/// caller handles the demand.
+#[utoipa::path(tag = "demands", request_body = DemandWrite, responses((status = 201, body = Demand), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/demands")]
+async fn create_demand(state: web::Data<AppState>, auth: Auth, body: Valid<DemandWrite>) -> ApiResult<HttpResponse> {
+    auth.require_clients()?;
+    let d = state.store.create_demand(&auth.viewer(), &demand_data(&body)?).await?;
     Ok(HttpResponse::Created().json(views::demand(&d)))
+}
+
+/// A demand of a visible contact.
+#[utoipa::path(tag = "demands", params(("id" = Uuid, Path)), responses((status = 200, body = Demand), (status = 404, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/demands/{id}")]
+async fn get_demand(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<Demand>> {
+    Ok(web::Json(views::demand(&state.store.demand(&auth.viewer(), DemandId(*id)).await?)))
+}
+
+/// Change a demand, or close it (`active: false`). Allowed to its broker, to others as far as
+/// their demand scope reaches, and to administrators.
+#[utoipa::path(tag = "demands", params(("id" = Uuid, Path)), request_body = DemandWrite, responses((status = 200, body = Demand), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+#[put("/demands/{id}")]
+async fn update_demand(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: Valid<DemandWrite>,
+) -> ApiResult<web::Json<Demand>> {
+    auth.require_clients()?;
+    let d = state
+        .store
+        .update_demand(&auth.viewer(), DemandId(*id), &demand_data(&body)?)
+        .await?;
+    Ok(web::Json(views::demand(&d)))
 }

@@ -275,20 +275,35 @@ impl ContactData {
         display_name(self.first_name.as_deref(), self.last_name.as_deref(), self.agency_name.as_deref())
     }
 
-    /// The words the caller lookup finds this contact by: folded name words, ordered pairs of
-    /// name words ("anna svensson", "svensson anna": "first last" or "last first" with the second
-    /// word partly typed is then one range scan, however common the names), emails, and each
-    /// phone's full and national digits.
+    /// The folded words of the contact's names, in order: first, last, agency.
+    pub fn name_words(&self) -> Vec<String> {
+        [&self.first_name, &self.last_name, &self.agency_name]
+            .into_iter()
+            .flatten()
+            .flat_map(|n| text::words(n))
+            .collect()
+    }
+
+    /// The words the caller lookup and the list's search find this contact by:
+    /// - each folded name word;
+    /// - for each ordered pair of name words, the first word cut to 1, 2 and 3 letters, a space
+    ///   and the second word (`j andersson`, `jo andersson`, `joh andersson`): whatever two
+    ///   words a receptionist starts typing, in either order, one range scan finds exactly the
+    ///   contacts whose names start that way, however common each name is alone;
+    /// - emails, and each phone's full digits and national significant number.
     pub fn search_tokens(&self) -> Vec<(SearchTokenKind, String)> {
         let mut tokens = Vec::new();
-        let mut words: Vec<String> = Vec::new();
-        for part in [&self.first_name, &self.last_name, &self.agency_name].into_iter().flatten() {
-            words.extend(text::words(part));
-        }
-        for (i, a) in words.iter().enumerate().take(MAX_PAIRED_WORDS) {
-            for b in words.iter().take(MAX_PAIRED_WORDS).skip(i + 1).filter(|b| *b != a) {
-                tokens.push((SearchTokenKind::NamePair, format!("{a} {b}")));
-                tokens.push((SearchTokenKind::NamePair, format!("{b} {a}")));
+        let words = self.name_words();
+        let paired: Vec<&String> = words.iter().take(MAX_PAIRED_WORDS).collect();
+        for (i, a) in paired.iter().enumerate() {
+            for (j, b) in paired.iter().enumerate() {
+                if i == j || a == b {
+                    continue;
+                }
+                for k in 1..=PAIR_PREFIX {
+                    let head: String = a.chars().take(k).collect();
+                    tokens.push((SearchTokenKind::NamePair, format!("{head} {b}")));
+                }
             }
         }
         for w in words {
@@ -307,11 +322,66 @@ impl ContactData {
         tokens.dedup();
         tokens
     }
+
+    /// Every word the contact is found by, each after a space, emails and phone digits marked
+    /// with `#` (` anna lindqvist #anna@example.se #46701234567 #701234567`): "some name word
+    /// starts with w" is `LIKE '% w%'`, "some phone starts with p" is `LIKE '% #p%'`.
+    pub fn search_words(&self) -> String {
+        let mut out = self.name_words_text();
+        for (kind, token) in self.search_tokens() {
+            if matches!(kind, SearchTokenKind::Email | SearchTokenKind::Phone) {
+                out.push_str(" #");
+                out.push_str(&token);
+            }
+        }
+        out
+    }
+
+    /// The name words, each after a space, at most [`NAME_WORDS_TEXT`] characters (what the
+    /// search index carries with each name word, to check a search's other words).
+    pub fn name_words_text(&self) -> String {
+        let mut out = String::new();
+        for w in self.name_words() {
+            if out.chars().count() + 1 + w.chars().count() > NAME_WORDS_TEXT {
+                break;
+            }
+            out.push(' ');
+            out.push_str(&w);
+        }
+        out
+    }
+
+    /// The key lists sort by: surname, then first name, then agency ("svensson anna"), folded
+    /// so that case and accents do not scatter the order; the first email when there is no name.
+    pub fn sort_name(&self) -> String {
+        let parts = [&self.last_name, &self.first_name, &self.agency_name];
+        let joined = parts.into_iter().flatten().cloned().collect::<Vec<_>>().join(" ");
+        let folded: String = text::fold(&joined).chars().take(SORT_NAME).collect();
+        if folded.is_empty() {
+            self.emails
+                .first()
+                .map(|e| e.to_string())
+                .or_else(|| self.phones.first().map(|p| p.to_string()))
+                .unwrap_or_default()
+        } else {
+            folded
+        }
+    }
 }
+
+/// The length of the key lists sort by; beyond it, order does not matter to anyone.
+const SORT_NAME: usize = 200;
+
+/// How much of a contact's name words the search index carries with each word.
+pub const NAME_WORDS_TEXT: usize = 300;
 
 /// Name words beyond this many are searchable one by one but not in pairs (a long agency name
 /// would otherwise make dozens of pair tokens).
-const MAX_PAIRED_WORDS: usize = 4;
+const MAX_PAIRED_WORDS: usize = 3;
+
+/// How many letters of a pair's first word are kept in pair tokens: a query whose first word
+/// is this long or longer scans the pairs of its first letters and checks the rest.
+pub const PAIR_PREFIX: usize = 3;
 
 /// What a search token was made from; exact phone and email hits rank above name hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -320,7 +390,7 @@ pub enum SearchTokenKind {
     Name,
     Email,
     Phone,
-    /// Two name words, space-separated, in either order.
+    /// A name word cut to 1–3 letters, a space, and another name word of the same contact.
     NamePair,
 }
 
@@ -477,9 +547,15 @@ mod tests {
                 "jiri@example.cz",
                 "420601234567",
                 "601234567",
-                "dvorak jiri",
-                "jiri dvorak"
+                "d jiri",
+                "dv jiri",
+                "dvo jiri",
+                "j dvorak",
+                "ji dvorak",
+                "jir dvorak"
             ]
         );
+        assert_eq!(data.search_words(), " jiri dvorak #jiri@example.cz #420601234567 #601234567");
+        assert_eq!(data.sort_name(), "dvorak jiri");
     }
 }

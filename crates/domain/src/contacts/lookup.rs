@@ -8,8 +8,9 @@ use crate::text;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LookupQuery {
     /// Something phone-like: matched by prefix against each contact's full (with country code)
-    /// and national digits. `prefixes` holds every reading of the typed digits.
-    Phone { prefixes: Vec<String>, normalized: Option<String> },
+    /// and national significant digits. `prefixes` holds every plausible reading of the typed
+    /// digits; `normalized` every plausible complete number (E.164), for ranking exact hits first.
+    Phone { prefixes: Vec<String>, normalized: Vec<String> },
     /// Something with an '@': matched by prefix against normalised emails.
     Email { prefix: String },
     /// Words: every word must start one of the contact's name words (folded).
@@ -18,6 +19,10 @@ pub enum LookupQuery {
 
 /// The shortest query worth running: shorter ones match half the database.
 pub const MIN_LOOKUP_CHARS: usize = 2;
+
+/// Countries whose national number forms are tried besides the company's own: the markets the
+/// CRM is sold in.
+const PLAUSIBLE_REGIONS: [&str; 4] = ["SE", "CZ", "RU", "BR"];
 
 impl LookupQuery {
     /// Reads the typed text. `None` when there is nothing searchable in it.
@@ -33,32 +38,7 @@ impl LookupQuery {
             if digits.len() < 3 {
                 return None;
             }
-            let mut prefixes = Vec::new();
-            let normalized = Phone::parse(trimmed, default_region).ok();
-            if let Some(p) = &normalized {
-                prefixes.push(p.digits().to_owned());
-            }
-            // Partly typed numbers: "00420 60…" and "+420 60…" are international prefixes;
-            // otherwise the digits are a national number, possibly with a trunk '0' or '8'.
-            let international = trimmed.starts_with('+') || digits.starts_with("00");
-            if international {
-                prefixes.push(digits.trim_start_matches("00").to_owned());
-            } else {
-                prefixes.push(digits.clone());
-                if let Some(rest) = digits
-                    .strip_prefix('0')
-                    .or_else(|| digits.strip_prefix('8').filter(|_| default_region.code() == "RU"))
-                {
-                    prefixes.push(rest.to_owned());
-                }
-            }
-            prefixes.retain(|p| p.len() >= 3);
-            prefixes.sort();
-            prefixes.dedup();
-            return Some(Self::Phone {
-                prefixes,
-                normalized: normalized.map(|p| p.as_str().to_owned()),
-            });
+            return Some(Self::phone(trimmed, &digits, default_region));
         }
         let words = text::words(trimmed);
         if words.iter().map(|w| w.chars().count()).sum::<usize>() < MIN_LOOKUP_CHARS {
@@ -67,12 +47,62 @@ impl LookupQuery {
         Some(Self::Name { words })
     }
 
+    /// Every way the typed digits can be a phone number a receptionist meets. An international
+    /// form (`+7 …`, `007 …`) is one number. A national form is read in the company's country,
+    /// and also in the countries we sell in, with their trunk prefixes dropped: `8 (938) 410-10-07`
+    /// is how a Russian number is written at home (trunk `8`), `0 21 11 …` a Brazilian one with a
+    /// carrier code. Stored numbers are matched on their national significant digits as well as
+    /// on the full number, so each reading finds them.
+    fn phone(typed: &str, digits: &str, default_region: Country) -> Self {
+        let mut prefixes = Vec::new();
+        let mut normalized = Vec::new();
+        let international = typed.starts_with('+') || digits.starts_with("00");
+        let mut regions = vec![default_region];
+        regions.extend(PLAUSIBLE_REGIONS.iter().filter_map(|c| Country::parse(c).ok()));
+        for region in regions {
+            if let Ok(p) = Phone::parse(typed, region) {
+                normalized.push(p.as_str().to_owned());
+                prefixes.push(p.digits().to_owned());
+                if let Some(n) = p.national_digits() {
+                    prefixes.push(n);
+                }
+            }
+        }
+        if international {
+            prefixes.push(digits.trim_start_matches("00").to_owned());
+        } else {
+            prefixes.push(digits.to_owned());
+            for trunk in ["0", "8"] {
+                if let Some(rest) = digits.strip_prefix(trunk) {
+                    prefixes.push(rest.to_owned());
+                }
+            }
+            // Brazil: trunk 0 and a two-digit carrier code before the area code.
+            if digits.len() >= 12
+                && let Some(rest) = digits.strip_prefix('0')
+            {
+                prefixes.push(rest[2..].to_owned());
+            }
+        }
+        prefixes.retain(|p| p.len() >= 3);
+        prefixes.sort();
+        prefixes.dedup();
+        normalized.sort();
+        normalized.dedup();
+        Self::Phone { prefixes, normalized }
+    }
+
     /// What the new-contact form is pre-filled with when nothing matches.
     pub fn prefill(input: &str, default_region: Country) -> Prefill {
         let trimmed = input.trim();
         match Self::parse(trimmed, default_region) {
-            Some(Self::Phone { normalized, .. }) => Prefill {
-                phone: Some(normalized.unwrap_or_else(|| trimmed.to_owned())),
+            Some(Self::Phone { .. }) => Prefill {
+                // The company's own reading, else the number as typed.
+                phone: Some(
+                    Phone::parse(trimmed, default_region)
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_else(|_| trimmed.to_owned()),
+                ),
                 ..Prefill::default()
             },
             Some(Self::Email { .. }) => Prefill {
@@ -123,22 +153,36 @@ mod tests {
 
     #[test]
     fn reads_phones_in_any_format() {
-        let q = LookupQuery::parse("070-123 45 67", se()).unwrap();
-        assert_eq!(
-            q,
-            LookupQuery::Phone {
-                prefixes: vec!["0701234567".into(), "46701234567".into(), "701234567".into()],
-                normalized: Some("+46701234567".into())
-            }
-        );
+        let Some(LookupQuery::Phone { prefixes, normalized }) = LookupQuery::parse("070-123 45 67", se()) else {
+            panic!("not a phone")
+        };
+        assert_eq!(normalized, vec!["+46701234567"]);
+        for p in ["0701234567", "46701234567", "701234567"] {
+            assert!(prefixes.contains(&p.to_owned()), "{p} in {prefixes:?}");
+        }
         let partial = LookupQuery::parse("+46 70 12", se()).unwrap();
         assert_eq!(
             partial,
             LookupQuery::Phone {
                 prefixes: vec!["467012".into()],
-                normalized: None
+                normalized: vec![]
             }
         );
+    }
+
+    #[test]
+    fn a_foreign_national_form_is_read_in_its_country() {
+        // In a Swedish company, a Russian caller's number as written in Russia.
+        let Some(LookupQuery::Phone { prefixes, normalized }) = LookupQuery::parse("8 (938) 410-10-07", se()) else {
+            panic!("not a phone")
+        };
+        assert!(normalized.contains(&"+79384101007".to_owned()), "{normalized:?}");
+        assert!(prefixes.contains(&"9384101007".to_owned()), "{prefixes:?}");
+        // A Czech number without its prefix, in a Swedish company.
+        let Some(LookupQuery::Phone { normalized, .. }) = LookupQuery::parse("601 234 567", se()) else {
+            panic!("not a phone")
+        };
+        assert!(normalized.contains(&"+420601234567".to_owned()), "{normalized:?}");
     }
 
     #[test]

@@ -8,11 +8,16 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub company_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
+    pub kind: i16,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub token: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub contact_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub kind: i16,
+    pub sort_name: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub office_id: Option<Uuid>,
+    pub class: Option<i16>,
+    pub search_words: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

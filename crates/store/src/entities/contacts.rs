@@ -28,11 +28,12 @@ pub struct Model {
     pub opted_out: bool,
     pub owner_id: Uuid,
     pub office_id: Uuid,
-    pub on_offer: bool,
-    pub on_demand: bool,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub side: i16,
+    pub class: i16,
+    pub search_words: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod companies;
+pub mod contact_counts;
 pub mod contact_tokens;
 pub mod contacts;
 pub mod demands;

@@ -17,6 +17,7 @@ pub struct Model {
     pub due_at: Option<DateTimeUtc>,
     pub done_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    pub done: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

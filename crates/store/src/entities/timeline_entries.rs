@@ -16,6 +16,8 @@ pub struct Model {
     pub demand_id: Option<Uuid>,
     pub author_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    #[sea_orm(column_type = "Json", nullable)]
+    pub params: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

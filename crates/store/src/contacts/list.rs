@@ -1,0 +1,791 @@
+//! The contact list: every sort and filter a page at a time by keyset, with plans driven by
+//! indexes whatever the planner's statistics say.
+//!
+//! The visible set is a union of branches, each an exact range of one index in sort order
+//! (everything; one owner's; one class's; one office's), so a page reads at most a page per
+//! branch. A text filter is driven by the search index when its rarest word is rare enough (its
+//! name tokens carry what visibility and order need, so one contiguous range is read), and is
+//! otherwise checked on the rows of the walk, which then fills a page quickly because the word
+//! is common. Totals come from per-owner counts, exact; a text search walked that way gets an
+//! estimate from a sample, and says so.
+
+use chrono::{DateTime, Utc};
+use crm_domain::contacts::{ContactKind, Country, LookupQuery, SearchTokenKind};
+use crm_domain::permissions::{ClassSet, Reach, Viewer, Visibility};
+use crm_domain::{CompanyId, OfficeId, UserId};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, QueryResult, TransactionTrait};
+use uuid::Uuid;
+
+use super::ContactRecord;
+use crate::sql::{Sql, like_escape};
+use crate::{Store, StoreError, prefix_upper};
+
+/// A name word's range is read whole when it has at most this many entries.
+const TOKEN_CAP: i64 = 20_000;
+/// Phone or email prefix matches (and name matches sorted by last change) are fetched by id
+/// when there are at most this many.
+const ID_CAP: u64 = 1_000;
+/// Rows sampled to estimate the total of a text search answered by a walk.
+const SAMPLE: i64 = 1_000;
+
+/// How a contact list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContactSort {
+    #[default]
+    NameAsc,
+    NameDesc,
+    CreatedAsc,
+    CreatedDesc,
+    UpdatedAsc,
+    UpdatedDesc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Name,
+    Created,
+    Updated,
+}
+
+impl ContactSort {
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "name" => Self::NameAsc,
+            "-name" => Self::NameDesc,
+            "created_at" => Self::CreatedAsc,
+            "-created_at" => Self::CreatedDesc,
+            "updated_at" => Self::UpdatedAsc,
+            "-updated_at" => Self::UpdatedDesc,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NameAsc => "name",
+            Self::NameDesc => "-name",
+            Self::CreatedAsc => "created_at",
+            Self::CreatedDesc => "-created_at",
+            Self::UpdatedAsc => "updated_at",
+            Self::UpdatedDesc => "-updated_at",
+        }
+    }
+
+    fn key(self) -> Key {
+        match self {
+            Self::NameAsc | Self::NameDesc => Key::Name,
+            Self::CreatedAsc | Self::CreatedDesc => Key::Created,
+            Self::UpdatedAsc | Self::UpdatedDesc => Key::Updated,
+        }
+    }
+
+    fn desc(self) -> bool {
+        matches!(self, Self::NameDesc | Self::CreatedDesc | Self::UpdatedDesc)
+    }
+
+    /// The column ordered by (creation order is id order: ids are time-ordered).
+    fn column(self) -> &'static str {
+        match self.key() {
+            Key::Name => "sort_name",
+            Key::Created => "id",
+            Key::Updated => "updated_at",
+        }
+    }
+}
+
+/// Where a page starts: the last row of the page before, in its sort.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    pub sort: ContactSort,
+    pub name: Option<String>,
+    pub updated: Option<DateTime<Utc>>,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    fn after(sort: ContactSort, c: &ContactRecord) -> Self {
+        Self {
+            sort,
+            name: (sort.key() == Key::Name).then(|| c.data.sort_name()),
+            updated: (sort.key() == Key::Updated).then_some(c.updated_at),
+            id: c.id.0,
+        }
+    }
+
+    /// The opaque text form handed to clients.
+    pub fn encode(&self) -> String {
+        let value = match self.sort.key() {
+            Key::Name => self.name.clone().unwrap_or_default(),
+            Key::Updated => self
+                .updated
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+                .unwrap_or_default(),
+            Key::Created => String::new(),
+        };
+        let raw = format!("{}\u{1f}{}\u{1f}{}", self.sort.as_str(), self.id.simple(), value);
+        crate::encoding::to_base64url(raw.as_bytes())
+    }
+
+    /// Reads a cursor of `sort`; a cursor of another sort or a damaged one is refused.
+    pub fn decode(text: &str, sort: ContactSort) -> Result<Self, StoreError> {
+        let invalid = || StoreError::invalid("cursor", "invalid_cursor", "the cursor is not one this list gave out");
+        let raw = crate::encoding::from_base64url(text).ok_or_else(invalid)?;
+        let raw = String::from_utf8(raw).map_err(|_| invalid())?;
+        let mut parts = raw.splitn(3, '\u{1f}');
+        let (Some(s), Some(id), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(invalid());
+        };
+        if s != sort.as_str() {
+            return Err(StoreError::invalid(
+                "cursor",
+                "invalid_cursor",
+                "the cursor belongs to another sort order",
+            ));
+        }
+        let id = Uuid::parse_str(id).map_err(|_| invalid())?;
+        let (name, updated) = match sort.key() {
+            Key::Name => (Some(value.to_owned()), None),
+            Key::Updated => (
+                None,
+                Some(DateTime::parse_from_rfc3339(value).map_err(|_| invalid())?.with_timezone(&Utc)),
+            ),
+            Key::Created => (None, None),
+        };
+        Ok(Self { sort, name, updated, id })
+    }
+}
+
+/// Filters of the contact list; all optional and combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilter {
+    pub kind: Option<ContactKind>,
+    pub owner_id: Option<UserId>,
+    pub office_id: Option<OfficeId>,
+    /// Words; each must start a word the contact is found by (name words, emails, phone
+    /// digits). A phone in any format or an email is read as such.
+    pub text: Option<String>,
+}
+
+/// A page of contacts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactPage {
+    pub items: Vec<ContactRecord>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<Cursor>,
+    /// How many contacts match in all.
+    pub total: u64,
+    /// False when `total` is an estimate (a text search over very many contacts).
+    pub total_exact: bool,
+}
+
+/// What a text filter asks of a contact's search words.
+#[derive(Debug, Clone)]
+enum Text {
+    /// Every word starts some search word.
+    All(Vec<String>),
+    /// Some prefix starts some search word (the readings of a phone, an email).
+    Any(Vec<String>),
+}
+
+/// One list request, understood.
+struct Plan {
+    company: CompanyId,
+    reach: Reach,
+    /// Classes the kind filter allows.
+    allowed: ClassSet,
+    kind_filtered: bool,
+    owner: Option<UserId>,
+    office: Option<OfficeId>,
+    text: Option<(Text, LookupQuery)>,
+    sort: ContactSort,
+}
+
+/// An index family a branch walks.
+#[derive(Debug, Clone, Copy)]
+enum Family {
+    All,
+    Owner(UserId),
+    Class(i16),
+    Office(OfficeId),
+}
+
+/// Column names of the table a condition is written for.
+struct Cols {
+    owner: &'static str,
+    office: &'static str,
+    class: &'static str,
+    words: &'static str,
+}
+
+const CONTACTS: Cols = Cols {
+    owner: "owner_id",
+    office: "office_id",
+    class: "class",
+    words: "search_words",
+};
+
+impl Plan {
+    /// `AND …` for everything the page must satisfy but the branch's own index range: the
+    /// visibility policy, the filters and (when `text`) the text.
+    fn residual(&self, sql: &mut Sql, cols: &Cols, text: bool) {
+        sql.push(" AND (");
+        let mut first = true;
+        let mut or = |sql: &mut Sql| {
+            if !first {
+                sql.push(" OR ");
+            }
+            first = false;
+        };
+        if !self.reach.anywhere.is_empty() {
+            or(sql);
+            sql.push(cols.class).push(" IN ").bind_list(self.reach.anywhere.iter());
+        }
+        for (office, classes) in &self.reach.offices {
+            or(sql);
+            sql.push("(")
+                .push(cols.office)
+                .push(" = ")
+                .bind(office.0)
+                .push(" AND ")
+                .push(cols.class)
+                .push(" IN ")
+                .bind_list(classes.iter())
+                .push(")");
+        }
+        if let Some(owner) = self.reach.owner {
+            or(sql);
+            sql.push(cols.owner).push(" = ").bind(owner.0);
+        }
+        if first {
+            sql.push("1 = 0");
+        }
+        sql.push(")");
+        if self.kind_filtered {
+            sql.push(" AND ").push(cols.class).push(" IN ").bind_list(self.allowed.iter());
+        }
+        if let Some(owner) = self.owner {
+            sql.push(" AND ").push(cols.owner).push(" = ").bind(owner.0);
+        }
+        if let Some(office) = self.office {
+            sql.push(" AND ").push(cols.office).push(" = ").bind(office.0);
+        }
+        if text && let Some((t, _)) = &self.text {
+            text_condition(sql, cols.words, t);
+        }
+    }
+
+    /// The index branches whose union is the visible, filtered set.
+    fn branches(&self) -> Vec<Family> {
+        if let Some(owner) = self.owner {
+            return vec![Family::Owner(owner)];
+        }
+        if let Some(office) = self.office {
+            return vec![Family::Office(office)];
+        }
+        let anywhere = self.reach.anywhere.intersect(self.allowed);
+        if !self.kind_filtered && anywhere == ClassSet::ALL {
+            return vec![Family::All];
+        }
+        let mut out: Vec<Family> = anywhere.iter().map(Family::Class).collect();
+        for (office, classes) in &self.reach.offices {
+            if !classes.intersect(self.allowed).is_empty() {
+                out.push(Family::Office(*office));
+            }
+        }
+        if let Some(owner) = self.reach.owner {
+            out.push(Family::Owner(owner));
+        }
+        out
+    }
+
+    /// One branch: the sort key and id of up to `limit` rows after the cursor, in order.
+    fn branch(&self, sql: &mut Sql, family: Family, walk: &Walk<'_>) {
+        let Walk {
+            order,
+            after,
+            limit,
+            text,
+            with_words,
+        } = *walk;
+        let col = order.column();
+        let dir = if order.desc() { "DESC" } else { "ASC" };
+        sql.push("SELECT * FROM (SELECT ").push(col).push(" AS k, id");
+        if with_words {
+            sql.push(", search_words");
+        }
+        sql.push(" FROM contacts WHERE company_id = ").bind(self.company.0);
+        match family {
+            Family::All => {}
+            Family::Owner(u) => {
+                sql.push(" AND owner_id = ").bind(u.0);
+            }
+            Family::Class(c) => {
+                sql.push(" AND class = ").bind(c);
+            }
+            Family::Office(o) => {
+                sql.push(" AND office_id = ").bind(o.0);
+            }
+        }
+        self.residual(sql, &CONTACTS, text);
+        if let Some(c) = after {
+            keyset(sql, order, c, col, "id");
+        }
+        sql.push(" ORDER BY ").push(col).push(" ").push(dir);
+        if col != "id" {
+            sql.push(", id ").push(dir);
+        }
+        sql.push(" LIMIT ").bind(limit).push(")");
+    }
+}
+
+/// How one branch is read.
+#[derive(Clone, Copy)]
+struct Walk<'a> {
+    order: ContactSort,
+    after: Option<&'a Cursor>,
+    limit: i64,
+    /// Whether the text filter is checked on the rows.
+    text: bool,
+    /// Whether the rows carry their search words (to sample them).
+    with_words: bool,
+}
+
+/// `AND` the keyset condition: rows strictly after the cursor in the sort.
+fn keyset(sql: &mut Sql, order: ContactSort, c: &Cursor, key_col: &str, id_col: &str) {
+    let cmp = if order.desc() { "<" } else { ">" };
+    match order.key() {
+        Key::Created => {
+            sql.push(" AND ").push(id_col).push(&format!(" {cmp} ")).bind(c.id);
+        }
+        Key::Name => {
+            sql.push(&format!(" AND ({key_col}, {id_col}) {cmp} ("))
+                .bind(c.name.clone().unwrap_or_default())
+                .push(", ")
+                .bind(c.id)
+                .push(")");
+        }
+        Key::Updated => {
+            sql.push(&format!(" AND ({key_col}, {id_col}) {cmp} ("))
+                .bind(c.updated.unwrap_or_default())
+                .push(", ")
+                .bind(c.id)
+                .push(")");
+        }
+    }
+}
+
+/// `AND` the text condition on a column of search words (see `ContactData::search_words`):
+/// name words follow a space, emails and phone digits a space and `#`.
+fn text_condition(sql: &mut Sql, column: &str, text: &Text) {
+    let (words, joiner, mark) = match text {
+        Text::All(w) => (w, " AND ", ""),
+        Text::Any(w) => (w, " OR ", "#"),
+    };
+    sql.push(" AND (");
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            sql.push(joiner);
+        }
+        sql.push(column)
+            .push(" LIKE ")
+            .bind(format!("% {mark}{}%", like_escape(w)))
+            .push(" ESCAPE '\\'");
+    }
+    sql.push(")");
+}
+
+/// Options of one list read.
+#[derive(Debug, Clone, Copy)]
+pub struct ListOptions<'a> {
+    pub after: Option<&'a Cursor>,
+    pub limit: u64,
+    /// Whether to compute the total (an export walking every page does not need it).
+    pub total: bool,
+}
+
+impl Store {
+    /// Runs reads in a transaction where PostgreSQL's planner may only use index scans in index
+    /// order: the statements here are written for exactly those plans, and stale statistics
+    /// (say, gathered while the company was empty) must not talk it into scanning a table.
+    async fn planned(&self) -> Result<DatabaseTransaction, StoreError> {
+        let txn = self.db.begin().await?;
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            txn.execute_unprepared(
+                "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), \
+                 set_config('enable_sort', 'off', true)",
+            )
+            .await?;
+        }
+        Ok(txn)
+    }
+
+    /// A page of the contacts the viewer may see, in `sort`, and how many there are in all.
+    #[tracing::instrument(level = "debug", skip_all, fields(sort = sort.as_str(), limit = opts.limit))]
+    pub async fn list_contacts(
+        &self,
+        viewer: &Viewer,
+        country: Country,
+        filter: &ContactFilter,
+        sort: ContactSort,
+        opts: ListOptions<'_>,
+    ) -> Result<ContactPage, StoreError> {
+        let reach = Visibility::for_viewer(viewer).reach();
+        let text = match filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => {
+                let q = LookupQuery::parse(t, country)
+                    .ok_or_else(|| StoreError::invalid("q", "query_too_short", "type at least two letters or three digits"))?;
+                let text = match &q {
+                    LookupQuery::Name { words } => Text::All(words.clone()),
+                    LookupQuery::Phone { prefixes, .. } => Text::Any(prefixes.clone()),
+                    LookupQuery::Email { prefix } => Text::Any(vec![prefix.clone()]),
+                };
+                Some((text, q))
+            }
+        };
+        let plan = Plan {
+            company: viewer.company_id,
+            allowed: match filter.kind {
+                None => ClassSet::ALL,
+                Some(k) => ClassSet::of_kind(k),
+            },
+            kind_filtered: filter.kind.is_some(),
+            reach,
+            owner: filter.owner_id,
+            office: filter.office_id,
+            text,
+            sort,
+        };
+        if plan.reach.is_empty() {
+            return Ok(ContactPage {
+                items: Vec::new(),
+                next: None,
+                total: 0,
+                total_exact: true,
+            });
+        }
+        let txn = self.planned().await?;
+        let page = match &plan.text {
+            None => {
+                let mut page = self.walk(&txn, &plan, opts).await?;
+                if opts.total {
+                    page.total = self.counted(&txn, &plan).await?;
+                }
+                page
+            }
+            Some((Text::All(words), _)) => {
+                let (driving, n) = self.rarest(&txn, plan.company, words).await?;
+                match sort.key() {
+                    Key::Updated if n <= ID_CAP as i64 => {
+                        let ids = self.token_scan(plan.company, SearchTokenKind::Name, &driving, ID_CAP).await?;
+                        self.by_ids(&plan, ids, opts).await?
+                    }
+                    Key::Name | Key::Created if n <= TOKEN_CAP => self.token_page(&txn, &plan, &driving, opts).await?,
+                    _ => self.text_walk(&txn, &plan, opts).await?,
+                }
+            }
+            Some((Text::Any(prefixes), q)) => {
+                let kind = match q {
+                    LookupQuery::Email { .. } => SearchTokenKind::Email,
+                    _ => SearchTokenKind::Phone,
+                };
+                let mut ids = Vec::new();
+                for p in prefixes {
+                    ids.extend(self.token_scan(plan.company, kind, p, ID_CAP + 1).await?);
+                }
+                ids.sort();
+                ids.dedup();
+                if ids.len() as u64 <= ID_CAP {
+                    self.by_ids(&plan, ids, opts).await?
+                } else {
+                    self.text_walk(&txn, &plan, opts).await?
+                }
+            }
+        };
+        txn.commit().await?;
+        Ok(page)
+    }
+
+    /// Walks the branches in sort order: one page.
+    async fn walk(&self, txn: &DatabaseTransaction, plan: &Plan, opts: ListOptions<'_>) -> Result<ContactPage, StoreError> {
+        let limit = opts.limit as i64 + 1;
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("SELECT k, id FROM (");
+        for (i, family) in plan.branches().into_iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ");
+            }
+            let walk = Walk {
+                order: plan.sort,
+                after: opts.after,
+                limit,
+                text: true,
+                with_words: false,
+            };
+            plan.branch(&mut sql, family, &walk);
+            sql.push(&format!(" AS b{i}"));
+        }
+        let dir = if plan.sort.desc() { "DESC" } else { "ASC" };
+        sql.push(&format!(") AS u ORDER BY k {dir}, id {dir} LIMIT ")).bind(limit);
+        let rows = txn.query_all_raw(sql.statement()).await?;
+        let ids = ids_of(&rows, 1)?;
+        self.page_of(plan.company, plan.sort, ids, opts.limit).await
+    }
+
+    /// Fetches the rows of a page's ids (one more than the page, to know whether another
+    /// follows), in the given order.
+    async fn page_of(&self, company: CompanyId, sort: ContactSort, ids: Vec<Uuid>, limit: u64) -> Result<ContactPage, StoreError> {
+        let more = ids.len() as u64 > limit;
+        let ids: Vec<Uuid> = ids.into_iter().take(limit as usize).collect();
+        let mut rows = self.contacts_by_id(company, ids.clone()).await?;
+        rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id.0));
+        let next = if more { rows.last().map(|r| Cursor::after(sort, r)) } else { None };
+        Ok(ContactPage {
+            total: rows.len() as u64,
+            items: rows,
+            next,
+            total_exact: true,
+        })
+    }
+
+    /// The exact number of visible contacts matching the filters (not the text), from the counts.
+    async fn counted(&self, txn: &DatabaseTransaction, plan: &Plan) -> Result<u64, StoreError> {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM contact_counts WHERE company_id = ")
+            .bind(plan.company.0);
+        plan.residual(&mut sql, &CONTACTS, false);
+        let row = txn.query_one_raw(sql.statement()).await?;
+        let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+        Ok(n.max(0) as u64)
+    }
+
+    /// The word of a query whose name range is smallest, with that range's size (counted up to
+    /// just past the cap).
+    async fn rarest(&self, txn: &DatabaseTransaction, company: CompanyId, words: &[String]) -> Result<(String, i64), StoreError> {
+        let mut best = (String::new(), i64::MAX);
+        for w in words {
+            let mut sql = Sql::new(txn.get_database_backend());
+            sql.push("SELECT COUNT(*) FROM (SELECT 1 FROM contact_tokens WHERE company_id = ")
+                .bind(company.0)
+                .push(" AND kind = ")
+                .bind(SearchTokenKind::Name.code())
+                .push(" AND token >= ")
+                .bind(w.as_str())
+                .push(" AND token < ")
+                .bind(prefix_upper(w))
+                .push(" LIMIT ")
+                .bind(TOKEN_CAP + 1)
+                .push(") AS c");
+            let row = txn.query_one_raw(sql.statement()).await?;
+            let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+            if n < best.1 {
+                best = (w.clone(), n);
+            }
+        }
+        Ok(best)
+    }
+
+    /// A text search driven by one name word's range, read whole: the name tokens carry sort
+    /// name, owner, office, class and search words, so visibility, filters, the other words,
+    /// order and the exact total are decided on that one range.
+    async fn token_page(
+        &self,
+        txn: &DatabaseTransaction,
+        plan: &Plan,
+        word: &str,
+        opts: ListOptions<'_>,
+    ) -> Result<ContactPage, StoreError> {
+        const TOKENS: Cols = Cols {
+            owner: "owner_id",
+            office: "office_id",
+            class: "class",
+            words: "search_words",
+        };
+        let (key, order) = match plan.sort.key() {
+            Key::Created => ("contact_id", "contact_id"),
+            _ => ("sort_name", "sort_name, contact_id"),
+        };
+        let dir = if plan.sort.desc() { "DESC" } else { "ASC" };
+        let order = order.split(", ").map(|c| format!("{c} {dir}")).collect::<Vec<_>>().join(", ");
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("SELECT contact_id, total FROM (SELECT contact_id, sort_name, COUNT(*) OVER () AS total FROM (")
+            .push("SELECT DISTINCT contact_id, sort_name FROM contact_tokens WHERE company_id = ")
+            .bind(plan.company.0)
+            .push(" AND kind = ")
+            .bind(SearchTokenKind::Name.code())
+            .push(" AND token >= ")
+            .bind(word)
+            .push(" AND token < ")
+            .bind(prefix_upper(word));
+        plan.residual(&mut sql, &TOKENS, true);
+        sql.push(") AS d) AS w WHERE 1 = 1");
+        if let Some(c) = opts.after {
+            keyset(&mut sql, plan.sort, c, key, "contact_id");
+        }
+        sql.push(&format!(" ORDER BY {order} LIMIT ")).bind(opts.limit as i64 + 1);
+        let rows = txn.query_all_raw(sql.statement()).await?;
+        let total: Option<i64> = rows.first().map(|r| r.try_get_by_index(1)).transpose()?;
+        let ids = ids_of(&rows, 0)?;
+        let mut page = self.page_of(plan.company, plan.sort, ids, opts.limit).await?;
+        page.total = match total {
+            Some(n) => n as u64,
+            // Past the end (a stale cursor): nothing here, and the total is not worth a scan.
+            None => 0,
+        };
+        Ok(page)
+    }
+
+    /// A text search over few enough ids to read them all: filtered and ordered in memory.
+    async fn by_ids(&self, plan: &Plan, ids: Vec<Uuid>, opts: ListOptions<'_>) -> Result<ContactPage, StoreError> {
+        let mut rows = self.contacts_by_id(plan.company, ids).await?;
+        rows.retain(|c| {
+            let p = c.placement();
+            plan.reach.admits(p.class, p.office, p.owner)
+                && plan.allowed.contains(p.class)
+                && plan.owner.is_none_or(|o| o == c.owner_id)
+                && plan.office.is_none_or(|o| o == c.office_id)
+                && matches_text(c, plan.text.as_ref().map(|(t, _)| t))
+        });
+        let total = rows.len() as u64;
+        let key = |c: &ContactRecord| (c.data.sort_name(), c.updated_at, c.id.0);
+        rows.sort_by(|a, b| {
+            let (ka, kb) = (key(a), key(b));
+            let ord = match plan.sort.key() {
+                Key::Name => (&ka.0, ka.2).cmp(&(&kb.0, kb.2)),
+                Key::Updated => (ka.1, ka.2).cmp(&(kb.1, kb.2)),
+                Key::Created => ka.2.cmp(&kb.2),
+            };
+            if plan.sort.desc() { ord.reverse() } else { ord }
+        });
+        if let Some(c) = opts.after {
+            rows.retain(|r| {
+                let ord = match plan.sort.key() {
+                    Key::Name => (r.data.sort_name(), r.id.0).cmp(&(c.name.clone().unwrap_or_default(), c.id)),
+                    Key::Updated => (r.updated_at, r.id.0).cmp(&(c.updated.unwrap_or_default(), c.id)),
+                    Key::Created => r.id.0.cmp(&c.id),
+                };
+                if plan.sort.desc() { ord.is_lt() } else { ord.is_gt() }
+            });
+        }
+        let more = rows.len() as u64 > opts.limit;
+        rows.truncate(opts.limit as usize);
+        let next = if more {
+            rows.last().map(|r| Cursor::after(plan.sort, r))
+        } else {
+            None
+        };
+        Ok(ContactPage {
+            items: rows,
+            next,
+            total,
+            total_exact: true,
+        })
+    }
+
+    /// A text search walked in sort order, the text checked on each row; the total is estimated
+    /// from a sample of the visible rows in creation order (exact when they are few).
+    async fn text_walk(&self, txn: &DatabaseTransaction, plan: &Plan, opts: ListOptions<'_>) -> Result<ContactPage, StoreError> {
+        let mut page = self.walk(txn, plan, opts).await?;
+        if !opts.total {
+            return Ok(page);
+        }
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("SELECT COUNT(*), COALESCE(SUM(CASE WHEN 1 = 1");
+        if let Some((t, _)) = &plan.text {
+            text_condition(&mut sql, "search_words", t);
+        }
+        sql.push(" THEN 1 ELSE 0 END), 0) FROM (SELECT id, search_words FROM (");
+        for (i, family) in plan.branches().into_iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ");
+            }
+            let walk = Walk {
+                order: ContactSort::CreatedAsc,
+                after: None,
+                limit: SAMPLE,
+                text: false,
+                with_words: true,
+            };
+            plan.branch(&mut sql, family, &walk);
+            sql.push(&format!(" AS b{i}"));
+        }
+        sql.push(") AS u ORDER BY id LIMIT ").bind(SAMPLE).push(") AS s");
+        let row = txn.query_one_raw(sql.statement()).await?;
+        let (sampled, matched): (i64, i64) = match row {
+            Some(r) => (r.try_get_by_index(0)?, r.try_get_by_index(1)?),
+            None => (0, 0),
+        };
+        if sampled < SAMPLE {
+            page.total = matched.max(0) as u64;
+            page.total_exact = true;
+        } else {
+            let visible = self.counted(txn, plan).await?;
+            page.total = ((matched as f64 / sampled as f64) * visible as f64).round() as u64;
+            page.total_exact = false;
+        }
+        Ok(page)
+    }
+}
+
+fn ids_of(rows: &[QueryResult], column: usize) -> Result<Vec<Uuid>, StoreError> {
+    rows.iter().map(|r| Ok(r.try_get_by_index::<Uuid>(column)?)).collect()
+}
+
+/// The text condition checked in memory, as `text_condition` does in SQL.
+fn matches_text(c: &ContactRecord, text: Option<&Text>) -> bool {
+    let words = c.data.search_words();
+    let has = |w: &str| words.contains(&format!(" {w}"));
+    match text {
+        None => true,
+        Some(Text::All(ws)) => ws.iter().all(|w| has(w)),
+        Some(Text::Any(ws)) => ws.iter().any(|w| has(&format!("#{w}"))),
+    }
+}
+
+/// Pages through every contact of a list (for exports): the same plans, a page at a time, so
+/// memory stays constant however long the list.
+pub struct ExportWalk {
+    store: Store,
+    viewer: Viewer,
+    country: Country,
+    filter: ContactFilter,
+    after: Option<Cursor>,
+    done: bool,
+}
+
+impl ExportWalk {
+    pub fn new(store: Store, viewer: Viewer, country: Country, filter: ContactFilter) -> Self {
+        Self {
+            store,
+            viewer,
+            country,
+            filter,
+            after: None,
+            done: false,
+        }
+    }
+
+    /// The next rows, or an empty batch at the end.
+    pub async fn next_batch(&mut self) -> Result<Vec<ContactRecord>, StoreError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let page = self
+            .store
+            .list_contacts(
+                &self.viewer,
+                self.country,
+                &self.filter,
+                ContactSort::NameAsc,
+                ListOptions {
+                    after: self.after.as_ref(),
+                    limit: 500,
+                    total: false,
+                },
+            )
+            .await?;
+        self.done = page.next.is_none();
+        self.after = page.next;
+        Ok(page.items)
+    }
+}
