@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_jobs_and_sessions;
 mod m0003_lists_at_scale;
+mod m0004_imports;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_jobs_and_sessions::Migration),
             Box::new(m0003_lists_at_scale::Migration),
+            Box::new(m0004_imports::Migration),
         ]
     }
 }

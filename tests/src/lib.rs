@@ -60,6 +60,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub company: Company,
     pub admin: User,
+    _jobs: crm_jobs::Runner,
 }
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -77,7 +78,10 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
     let mut config = Config::for_tests(url, address.clone(), static_dir());
+    config.jobs.poll = std::time::Duration::from_millis(100);
     configure(&mut config);
+    // As `crm serve` does: the job runner beside the server.
+    let jobs = crm_jobs::Runner::start(store.clone(), config.jobs.clone()).expect("job runner");
     let server = crm_api::server(listener, store.clone(), config).expect("server");
     tokio::spawn(server);
     let (company, admin) = store
@@ -97,6 +101,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
         client: reqwest::Client::new(),
         company,
         admin,
+        _jobs: jobs,
     }
 }
 

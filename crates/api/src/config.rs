@@ -75,6 +75,8 @@ pub struct Config {
     pub public_url: String,
     /// The largest JSON body accepted.
     pub max_body_bytes: usize,
+    /// The largest file accepted for an import.
+    pub max_import_bytes: usize,
     /// Whether `X-Forwarded-For` names the client (only behind a proxy that sets it).
     pub trust_proxy: bool,
     pub rate_limits: RateLimits,
@@ -111,6 +113,7 @@ impl std::fmt::Debug for Config {
             .field("refresh_grace", &self.refresh_grace)
             .field("public_url", &self.public_url)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_import_bytes", &self.max_import_bytes)
             .field("trust_proxy", &self.trust_proxy)
             .field("rate_limits", &self.rate_limits)
             .field("log_json", &self.log_json)
@@ -227,6 +230,7 @@ impl Config {
             refresh_grace: src.seconds("CRM_REFRESH_GRACE_SECONDS", 10)?,
             public_url: src.get("CRM_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
             max_body_bytes: src.number("CRM_MAX_BODY_BYTES", 1 << 20)?,
+            max_import_bytes: src.number("CRM_MAX_IMPORT_BYTES", 50 << 20)?,
             trust_proxy: src.flag("CRM_TRUST_PROXY")?,
             rate_limits: RateLimits {
                 login_account: src.rate("CRM_RATE_LOGIN_ACCOUNT", "10/min")?,
@@ -260,6 +264,7 @@ impl Config {
             refresh_grace: Duration::from_secs(10),
             public_url,
             max_body_bytes: 1 << 20,
+            max_import_bytes: 50 << 20,
             trust_proxy: false,
             rate_limits: RateLimits {
                 login_account: None,

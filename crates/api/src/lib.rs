@@ -30,6 +30,8 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// The largest JSON body accepted.
     pub max_body_bytes: usize,
+    /// The largest file accepted for an import.
+    pub max_import_bytes: usize,
     /// Where users reach the app, for links in emails.
     pub public_url: String,
 }
@@ -50,6 +52,7 @@ pub struct AppState {
         (name = "demands", description = "Buyers' requests"),
         (name = "admin", description = "Offices, users, groups and API keys"),
         (name = "tasks", description = "The signed-in user's CRM tasks"),
+        (name = "imports", description = "Importing a register of contacts from a CSV file"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -172,6 +175,7 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
         limits: limits::Limits::new(&config.rate_limits),
         trust_proxy: config.trust_proxy,
         max_body_bytes: config.max_body_bytes,
+        max_import_bytes: config.max_import_bytes,
         public_url: config.public_url.clone(),
     });
     // Rate-limit buckets of quiet clients are dropped every minute.

@@ -10,6 +10,8 @@ use crm_api::Config;
 use crm_domain::contacts::Country;
 use crm_store::Store;
 
+mod import;
+
 #[derive(Parser)]
 #[command(name = "crm", about = "Open CRM for real-estate brokerages", version)]
 struct Cli {
@@ -39,6 +41,11 @@ enum Command {
     Migrate,
     /// Load the demo company (once) and print its sign-ins.
     Demo,
+    /// Import contacts from a file, with the checks the web app's import makes.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Create a company with its first office and administrator.
     CreateCompany {
         #[arg(long)]
@@ -55,6 +62,37 @@ enum Command {
         /// At least 10 characters.
         #[arg(long, env = "CRM_ADMIN_PASSWORD", hide_env_values = true)]
         admin_password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// A CSV file (UTF-8; comma, semicolon or tab separated; the first row names the columns).
+    /// Columns are understood from their headers (in English, Swedish, Czech, Russian or
+    /// Portuguese); `--map` says what the others hold. Rows are checked first: problems and
+    /// duplicates of existing contacts are reported, duplicates skipped.
+    Contacts {
+        file: PathBuf,
+        /// The importing user (by email): their rights decide who may own the contacts.
+        #[arg(long = "as")]
+        user: String,
+        /// The owner of rows without an owner column (by email; default: the importing user).
+        #[arg(long)]
+        owner: Option<String>,
+        /// The kind of rows without a kind column.
+        #[arg(long, default_value = "standard")]
+        kind: String,
+        /// `Header=field` for a column whose header is not understood (or `Header=` to skip it).
+        /// Fields: kind, first_name, last_name, full_name, agency_name, phone, email, street,
+        /// postal_code, city, country, owner.
+        #[arg(long)]
+        map: Vec<String>,
+        /// Only check the file and report; import nothing.
+        #[arg(long)]
+        check_only: bool,
+        /// Import rows that match existing contacts too.
+        #[arg(long)]
+        keep_duplicates: bool,
     },
 }
 
@@ -156,6 +194,31 @@ async fn main() -> anyhow::Result<()> {
                 }
             );
             println!("{}", crm_api::demo::logins_text());
+        }
+        Command::Import {
+            what:
+                ImportWhat::Contacts {
+                    file,
+                    user,
+                    owner,
+                    kind,
+                    map,
+                    check_only,
+                    keep_duplicates,
+                },
+        } => {
+            let store = open(&config).await?;
+            store.migrate().await?;
+            let settings = import::Request {
+                file,
+                user,
+                owner,
+                kind,
+                map,
+                check_only,
+                keep_duplicates,
+            };
+            import::run(&store, settings, config.jobs.lease).await?;
         }
         Command::CreateCompany {
             name,

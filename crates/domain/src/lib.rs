@@ -6,6 +6,7 @@
 pub mod contacts;
 pub mod i18n;
 pub mod ids;
+pub mod import;
 pub mod limits;
 pub mod org;
 pub mod permissions;

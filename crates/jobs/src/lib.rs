@@ -11,6 +11,7 @@
 //!
 //! On SQLite the same tables make it work in one process and across restarts.
 
+pub mod imports;
 pub mod mail;
 mod periodic;
 
@@ -103,6 +104,7 @@ impl Runner {
             }
             None => tracing::warn!("CRM_SMTP_URL is not set: emails wait in the outbox until it is"),
         }
+        tasks.spawn(imports_loop(store.clone(), config.clone(), stopped.clone()));
         tasks.spawn(periodic::run(store, config, stopped));
         Ok(Self { stop, tasks })
     }
@@ -147,6 +149,28 @@ async fn outbox_loop(store: Store, config: JobsConfig, mailer: mail::Mailer, mut
         // A busy queue is drained at once; an idle one is polled.
         let wait = if busy { Duration::ZERO } else { config.poll };
         if !idle(wait, &mut stopped).await {
+            return;
+        }
+    }
+}
+
+async fn imports_loop(store: Store, config: JobsConfig, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let worked = match store.claim_import(config.lease()).await {
+            Ok(Some(claim)) => {
+                let span = tracing::info_span!("import", id = %claim.record.id, attempt = claim.attempt);
+                if let Err(e) = tracing::Instrument::instrument(imports::process(&store, claim, config.lease()), span).await {
+                    tracing::error!(error = ?e, "import could not be recorded");
+                }
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::error!(error = ?e, "cannot claim an import");
+                false
+            }
+        };
+        if !idle(if worked { Duration::ZERO } else { config.poll }, &mut stopped).await {
             return;
         }
     }

@@ -24,7 +24,7 @@ pub const PERIODIC_JOBS: [Periodic; 2] = [
     Periodic {
         name: "housekeeping",
         default_every: Duration::from_secs(3600),
-        about: "removes expired sign-ins, sent messages older than 90 days and old job records",
+        about: "removes expired sign-ins, sent messages older than 90 days, old job records and the files of finished imports",
     },
     Periodic {
         name: "statistics",
@@ -41,8 +41,8 @@ async fn execute(store: &Store, name: &str) -> anyhow::Result<String> {
         "housekeeping" => {
             let p = store.purge_expired(chrono::Duration::days(90), chrono::Duration::days(30)).await?;
             Ok(format!(
-                "removed {} refresh tokens, {} sent messages, {} job records",
-                p.refresh_tokens, p.messages, p.job_runs
+                "removed {} refresh tokens, {} sent messages, {} job records, {} import files",
+                p.refresh_tokens, p.messages, p.job_runs, p.import_files
             ))
         }
         "statistics" => {

@@ -187,6 +187,17 @@ impl Store {
         Ok(self.user(user.company_id.into(), user.id.into()).await?)
     }
 
+    /// The user who signs in with this email, if any.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(None);
+        };
+        let Some(login) = logins::Entity::find_by_id(email.as_str().to_owned()).one(&self.db).await? else {
+            return Ok(None);
+        };
+        Ok(self.user(login.company_id.into(), login.user_id.into()).await.ok())
+    }
+
     /// Starts a sign-in: a refresh token in a new family, which ends at the latest after
     /// `policy.max`.
     pub async fn issue_refresh_token(&self, user: &User, policy: &SessionPolicy) -> Result<String, StoreError> {

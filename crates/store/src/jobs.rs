@@ -165,12 +165,13 @@ pub struct Purged {
     pub refresh_tokens: u64,
     pub messages: u64,
     pub job_runs: u64,
+    pub import_files: u64,
 }
 
 impl Store {
     /// Removes what nobody can use or needs any more: refresh tokens of expired or long-revoked
-    /// sign-ins, messages sent more than `keep_messages` ago, and records of periodic runs older
-    /// than `keep_runs`.
+    /// sign-ins, messages sent more than `keep_messages` ago, records of periodic runs older
+    /// than `keep_runs`, and files of imports finished a week ago (their reports stay).
     pub async fn purge_expired(&self, keep_messages: Duration, keep_runs: Duration) -> Result<Purged, StoreError> {
         use crate::entities::{outbox, refresh_tokens};
         let now = Utc::now();
@@ -197,6 +198,7 @@ impl Store {
             refresh_tokens: tokens.rows_affected,
             messages: messages.rows_affected,
             job_runs: runs.rows_affected,
+            import_files: self.purge_import_files(now - Duration::days(7)).await?,
         })
     }
 }

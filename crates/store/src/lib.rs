@@ -10,6 +10,7 @@ pub mod cursor;
 mod encoding;
 mod entities;
 mod error;
+pub mod imports;
 pub mod jobs;
 pub mod org;
 pub mod outbox;

@@ -460,6 +460,63 @@ api_type! {
         pub secret: Option<String>,
     }
 
+    /// How to read an uploaded file into contacts.
+    pub struct ImportSettings {
+        /// The field of each column, in order: `kind`, `first_name`, `last_name`, `full_name`,
+        /// `agency_name`, `phone`, `email`, `street`, `postal_code`, `city`, `country`, `owner`
+        /// (a colleague's email or name), or null to ignore the column.
+        pub mapping: Vec<Option<String>>,
+        /// The kind of rows without a kind column: `verified`, `standard` (default) or `draft`.
+        #[serde(default)]
+        pub default_kind: Option<String>,
+        /// The owner of rows that do not name one (default: the importer).
+        #[serde(default)]
+        pub owner_id: Option<Uuid>,
+        /// Skip rows whose phone or email an existing contact (or an earlier row) has (default).
+        #[serde(default = "yes")]
+        pub skip_duplicates: bool,
+    }
+
+    /// A row's problem, or a row that duplicates existing contacts.
+    pub struct ImportProblem {
+        /// The row's number in the file, the header row not counted.
+        pub row: u64,
+        pub field: String,
+        pub code: String,
+        pub message: String,
+        /// The existing contacts a duplicate row matches.
+        pub contact_ids: Vec<Uuid>,
+    }
+
+    /// A contact import: the file as read, its settings, and its progress.
+    pub struct Import {
+        pub id: Uuid,
+        pub file_name: String,
+        /// `uploaded` (choose the columns), `checking` (dry run under way), `checked` (report
+        /// ready: start or change the settings), `importing`, `done`, `failed`, `cancelled`.
+        pub status: String,
+        /// Rows of the file, the header row not counted.
+        pub rows: u64,
+        pub headers: Vec<String>,
+        /// The first rows.
+        pub sample: Vec<Vec<String>>,
+        /// The field suggested for each column from its header.
+        pub suggested: Vec<Option<String>>,
+        pub settings: Option<ImportSettings>,
+        /// Rows handled so far by the running step.
+        pub processed: u64,
+        pub valid: u64,
+        pub invalid: u64,
+        pub duplicates: u64,
+        /// Contacts created.
+        pub created: u64,
+        /// The first problems and duplicates found (at most 500).
+        pub problems: Vec<ImportProblem>,
+        pub error: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub finished_at: Option<DateTime<Utc>>,
+    }
+
     /// How many open tasks the user has, and how many are overdue.
     pub struct TaskCounts {
         pub open: u64,

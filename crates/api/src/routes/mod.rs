@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod contacts;
 pub mod health;
+pub mod imports;
 pub mod properties;
 pub mod tasks;
 
@@ -13,6 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     contacts::configure(cfg);
+    imports::configure(cfg);
     properties::configure(cfg);
     admin::configure(cfg);
     tasks::configure(cfg);

@@ -34,6 +34,19 @@ impl Store {
     /// viewer may give contacts to; a row naming another is refused with its index.
     #[tracing::instrument(level = "debug", skip_all, fields(rows = rows.len()))]
     pub async fn import_contacts(&self, viewer: &Viewer, rows: &[ImportRow]) -> Result<ImportSummary, StoreError> {
+        let txn = self.write().await?;
+        let summary = self.import_contacts_in(&txn, viewer, rows).await?;
+        txn.commit().await?;
+        Ok(summary)
+    }
+
+    /// [`Store::import_contacts`] in the caller's transaction.
+    pub(crate) async fn import_contacts_in(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        viewer: &Viewer,
+        rows: &[ImportRow],
+    ) -> Result<ImportSummary, StoreError> {
         let company = viewer.company_id;
         let mut owners = HashMap::new();
         for (i, row) in rows.iter().enumerate() {
@@ -72,7 +85,6 @@ impl Store {
                 )
             })
             .collect();
-        let txn = self.write().await?;
         // SQLite takes at most 32,766 values in one statement; contacts have 26 columns.
         for chunk in placed.chunks(500) {
             contacts::Entity::insert_many(
@@ -80,7 +92,7 @@ impl Store {
                     .iter()
                     .map(|(id, data, place)| new_contact(viewer, *id, place.owner, place.office, now, data)),
             )
-            .exec(&txn)
+            .exec(txn)
             .await?;
             timeline_entries::Entity::insert_many(chunk.iter().map(|(id, _, _)| timeline_entries::ActiveModel {
                 company_id: Set(company.0),
@@ -94,18 +106,17 @@ impl Store {
                 author_id: Set(Some(viewer.user_id.0)),
                 created_at: Set(now),
             }))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         }
-        index::insert_tokens(&txn, company, &placed).await?;
+        index::insert_tokens(txn, company, &placed).await?;
         let mut counts: HashMap<Placement, i64> = HashMap::new();
         for (_, _, place) in &placed {
             *counts.entry(*place).or_default() += 1;
         }
         for (place, n) in counts {
-            index::count(&txn, company, place, n).await?;
+            index::count(txn, company, place, n).await?;
         }
-        txn.commit().await?;
         Ok(ImportSummary { created: ids })
     }
 

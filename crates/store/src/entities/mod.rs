@@ -9,6 +9,8 @@ pub mod contacts;
 pub mod demands;
 pub mod group_members;
 pub mod groups;
+pub mod import_files;
+pub mod imports;
 pub mod job_runs;
 pub mod logins;
 pub mod offices;
