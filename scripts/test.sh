@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Sets everything up and runs every check: rustfmt, clippy, the SPA build, and all tests (domain
-# unit and property tests, API tests on SQLite and PostgreSQL, the permission property test, the
-# OpenAPI drift test, and the end-to-end test in headless Chromium).
+# Sets everything up and runs every check: rustfmt, clippy, the SPA build, and every test with
+# cargo-nextest (domain unit and property tests; API, session, import and permission tests on
+# SQLite and PostgreSQL; the job runner with two `crm serve` processes and a real SMTP server;
+# schemathesis fuzzing the spec; the OpenAPI drift test; the browser test in headless Chromium).
+# The last line is the summary of all tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/crm-target}"
@@ -21,5 +23,14 @@ step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "SPA build"
 scripts/build-frontend.sh
+step "the crm binary the tests run"
+cargo build --locked -p crm-api --bin crm
+export CRM_BIN="$CARGO_TARGET_DIR/debug/crm"
 step "tests"
-cargo test --workspace --locked --no-fail-fast
+log="$CARGO_TARGET_DIR/test-run.log"
+status=0
+cargo nextest run --workspace --locked --no-fail-fast --color never 2>&1 | tee "$log" || status=$?
+summary=$(grep -oE '[0-9]+ tests? run: .*' "$log" | tail -1 || true)
+echo
+echo "${summary:-no tests ran}"
+exit "$status"

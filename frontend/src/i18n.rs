@@ -1,34 +1,62 @@
-//! Translations and locale-aware formatting. Messages live in `locales/<language>.json`; a
-//! missing message falls back to English, then to its key. Dates, numbers and money are
-//! formatted by the browser's `Intl` for the user's locale.
+//! Translations and locale-aware formatting. Messages live in `locales/<language>.json`: a key
+//! maps to a text with `{name}` placeholders, or to its plural forms (`one`, `few`, `many`,
+//! `other`), chosen by the browser's CLDR plural rules for the user's language (Russian
+//! one/few/many, Czech one/few/other, …). A missing message falls back to English, then to its
+//! key. Dates, numbers and money are formatted by the browser's `Intl` for the user's locale.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use serde_json::Value;
 use wasm_bindgen::JsValue;
 
-const EN: &str = include_str!("../locales/en.json");
-const SV: &str = include_str!("../locales/sv.json");
+/// The app's languages: tag, name in its own language, catalog.
+pub const LANGUAGES: [(&str, &str); 5] = [
+    ("en-GB", "English"),
+    ("sv-SE", "Svenska"),
+    ("cs-CZ", "Čeština"),
+    ("ru-RU", "Русский"),
+    ("pt-BR", "Português (Brasil)"),
+];
 
-fn catalog(source: &'static str) -> HashMap<String, String> {
-    serde_json::from_str(source).unwrap_or_default()
+fn source(lang: &str) -> &'static str {
+    match lang {
+        "sv" => include_str!("../locales/sv.json"),
+        "cs" => include_str!("../locales/cs.json"),
+        "ru" => include_str!("../locales/ru.json"),
+        "pt" => include_str!("../locales/pt-BR.json"),
+        _ => include_str!("../locales/en.json"),
+    }
 }
 
-fn english() -> &'static HashMap<String, String> {
-    static EN_MAP: OnceLock<HashMap<String, String>> = OnceLock::new();
-    EN_MAP.get_or_init(|| catalog(EN))
-}
-
-fn swedish() -> &'static HashMap<String, String> {
-    static SV_MAP: OnceLock<HashMap<String, String>> = OnceLock::new();
-    SV_MAP.get_or_init(|| catalog(SV))
+fn catalog(lang: &str) -> &'static HashMap<String, Value> {
+    static CATALOGS: OnceLock<HashMap<&'static str, HashMap<String, Value>>> = OnceLock::new();
+    let all = CATALOGS.get_or_init(|| {
+        ["en", "sv", "cs", "ru", "pt"]
+            .into_iter()
+            .map(|l| (l, serde_json::from_str(source(l)).unwrap_or_default()))
+            .collect()
+    });
+    all.get(lang)
+        .or_else(|| all.get("en"))
+        .unwrap_or_else(|| unreachable!("English is always there"))
 }
 
 thread_local! {
-    /// The user's locale (BCP 47), e.g. `sv-SE`; English until someone signs in.
-    static LOCALE: RwSignal<String> = RwSignal::new("en-GB".to_owned());
+    /// The user's locale (BCP 47), e.g. `sv-SE`; the browser's until someone signs in.
+    static LOCALE: RwSignal<String> = RwSignal::new(browser_locale());
+}
+
+fn browser_locale() -> String {
+    let wanted = web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_default();
+    let lang = wanted.split('-').next().unwrap_or_default().to_lowercase();
+    LANGUAGES
+        .iter()
+        .find(|(tag, _)| tag.starts_with(&lang))
+        .map(|(tag, _)| (*tag).to_owned())
+        .unwrap_or_else(|| "en-GB".to_owned())
 }
 
 fn locale_signal() -> RwSignal<String> {
@@ -37,10 +65,20 @@ fn locale_signal() -> RwSignal<String> {
 
 /// Creates the locale signal; call once from the app's root.
 pub fn init() {
-    locale_signal();
+    let l = locale_signal();
+    set_document_language(&l.get_untracked());
+}
+
+fn set_document_language(locale: &str) {
+    if let Some(doc) = web_sys::window().and_then(|w| w.document())
+        && let Some(html) = doc.document_element()
+    {
+        let _ = html.set_attribute("lang", locale);
+    }
 }
 
 pub fn set_locale(locale: &str) {
+    set_document_language(locale);
     locale_signal().set(locale.to_owned());
 }
 
@@ -48,20 +86,60 @@ pub fn locale() -> String {
     locale_signal().get()
 }
 
+fn lang(locale: &str) -> &str {
+    locale.split('-').next().unwrap_or("en")
+}
+
+fn lookup(key: &str) -> Option<&'static Value> {
+    let loc = locale();
+    catalog(lang(&loc)).get(key).or_else(|| catalog("en").get(key))
+}
+
 /// The message `key` in the user's language.
 pub fn t(key: &str) -> String {
-    let loc = locale();
-    let lang = loc.split('-').next().unwrap_or("en");
-    let own = match lang {
-        "sv" => swedish().get(key),
-        _ => None,
-    };
-    own.or_else(|| english().get(key)).cloned().unwrap_or_else(|| key.to_owned())
+    match lookup(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(forms)) => forms.get("other").and_then(Value::as_str).unwrap_or(key).to_owned(),
+        _ => key.to_owned(),
+    }
+}
+
+fn fill(template: String, args: &[(&str, &str)]) -> String {
+    args.iter().fold(template, |s, (k, v)| s.replace(&format!("{{{k}}}"), v))
 }
 
 /// The message `key` with `{name}` placeholders filled.
 pub fn tf(key: &str, args: &[(&str, &str)]) -> String {
-    args.iter().fold(t(key), |s, (k, v)| s.replace(&format!("{{{k}}}"), v))
+    fill(t(key), args)
+}
+
+/// The CLDR plural category of `n` in the user's language (`one`, `few`, `many`, `other`).
+pub fn plural_category(n: f64) -> String {
+    let locales = js_sys::Array::of1(&JsValue::from_str(&locale()));
+    let rules = js_sys::Intl::PluralRules::new(&locales, &js_sys::Object::new());
+    rules.select(n).as_string().unwrap_or_else(|| "other".to_owned())
+}
+
+/// The message `key` in the plural form for `n`, with `{n}` (formatted for the locale) and the
+/// other placeholders filled.
+pub fn tp(key: &str, n: u64, args: &[(&str, &str)]) -> String {
+    let template = match lookup(key) {
+        Some(Value::Object(forms)) => {
+            let category = plural_category(n as f64);
+            forms
+                .get(&category)
+                .or_else(|| forms.get("other"))
+                .and_then(Value::as_str)
+                .unwrap_or(key)
+                .to_owned()
+        }
+        Some(Value::String(s)) => s.clone(),
+        _ => key.to_owned(),
+    };
+    let count = number(n as f64);
+    let mut all = vec![("n", count.as_str())];
+    all.extend_from_slice(args);
+    fill(template, &all)
 }
 
 fn options(pairs: &[(&str, &str)]) -> JsValue {

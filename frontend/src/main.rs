@@ -1,14 +1,16 @@
-//! The CRM's single-page app: contacts, the caller lookup, tasks and administration.
+//! The CRM's single-page app: contacts, the caller lookup, listings and demands, tasks, imports,
+//! one's settings and administration.
 
 mod api;
 mod i18n;
 mod pages;
 
+use crm_types::TaskCounts;
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::i18n::t;
+use crate::i18n::{number, t};
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -22,14 +24,20 @@ fn App() -> impl IntoView {
         <Router>
             <Nav/>
             <main>
-                <Routes fallback=|| view! { <p>"Not found"</p> }>
+                <Routes fallback=|| view! { <p>{t("common.not_found")}</p> }>
                     <Route path=path!("/login") view=pages::login::LoginPage/>
                     <Route path=path!("/") view=pages::contacts::ContactsPage/>
                     <Route path=path!("/contacts/new") view=pages::contact_form::NewContactPage/>
                     <Route path=path!("/contacts/:id") view=pages::contact::ContactPage/>
                     <Route path=path!("/contacts/:id/edit") view=pages::contact_form::EditContactPage/>
                     <Route path=path!("/lookup") view=pages::lookup::LookupPage/>
+                    <Route path=path!("/listings") view=pages::listings::ListingsPage/>
+                    <Route path=path!("/listings/new") view=pages::listings::NewListingPage/>
+                    <Route path=path!("/listings/:id") view=pages::listings::ListingPage/>
+                    <Route path=path!("/listings/:id/edit") view=pages::listings::EditListingPage/>
                     <Route path=path!("/tasks") view=pages::tasks::TasksPage/>
+                    <Route path=path!("/import") view=pages::import::ImportPage/>
+                    <Route path=path!("/settings") view=pages::settings::SettingsPage/>
                     <Route path=path!("/admin") view=pages::admin::AdminPage/>
                 </Routes>
             </main>
@@ -40,19 +48,41 @@ fn App() -> impl IntoView {
 #[component]
 fn Nav() -> impl IntoView {
     let session = api::session();
+    // Open tasks in the navigation; reloaded when something changes them.
+    let counts = LocalResource::new(move || {
+        session.changed.get();
+        let signed_in = session.me.get().is_some();
+        async move {
+            if signed_in {
+                api::get::<TaskCounts>("/api/v1/tasks/counts").await.ok()
+            } else {
+                None
+            }
+        }
+    });
     view! {
         <Show when=move || session.me.get().is_some()>
             <nav class="top">
                 <span class="brand">{move || t("app.name")}</span>
                 <A href="/">{move || t("nav.contacts")}</A>
                 <A href="/lookup">{move || t("nav.lookup")}</A>
-                <A href="/tasks">{move || t("nav.tasks")}</A>
+                <A href="/listings">{move || t("nav.listings")}</A>
+                <A href="/tasks">
+                    {move || t("nav.tasks")}
+                    {move || counts.get().flatten().filter(|c| c.open > 0).map(|c| {
+                        let class = if c.overdue > 0 { "count overdue" } else { "count" };
+                        view! { <span class=class id="task-count">{number(c.open as f64)}</span> }
+                    })}
+                </A>
+                <A href="/import">{move || t("nav.import")}</A>
                 <Show when=move || session.me.get().is_some_and(|m| m.permissions.admin)>
                     <A href="/admin">{move || t("nav.admin")}</A>
                 </Show>
                 <span class="spacer"></span>
-                <span class="who">{move || session.me.get().map(|m| format!("{} · {}", m.name, m.office_name)).unwrap_or_default()}</span>
-                <button class="link" on:click=move |_| api::sign_out()>{move || t("nav.signout")}</button>
+                <A href="/settings" attr:class="who" attr:id="who">
+                    {move || session.me.get().map(|m| format!("{} · {}", m.name, m.office_name)).unwrap_or_default()}
+                </A>
+                <button class="link" id="sign-out" on:click=move |_| api::sign_out()>{move || t("nav.signout")}</button>
             </nav>
         </Show>
     }

@@ -437,6 +437,11 @@ impl CrmProcess {
         Self { child, address, log }
     }
 
+    /// The process id (to read its memory use).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What the process logged so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

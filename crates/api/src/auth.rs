@@ -112,13 +112,22 @@ impl Auth {
     }
 }
 
+/// The credential a request carries: `Authorization: Bearer …` (an access token or an API
+/// key), else `X-Api-Key`.
 fn credential(req: &HttpRequest) -> Option<String> {
-    if let Some(key) = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(key.trim().to_owned());
-    }
-    let header = req.headers().get("authorization")?.to_str().ok()?;
-    let (scheme, token) = header.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    let bearer = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    bearer.or_else(|| {
+        req.headers()
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(|k| k.trim().to_owned())
+    })
 }
 
 impl FromRequest for Auth {

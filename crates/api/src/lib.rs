@@ -40,7 +40,7 @@ pub struct AppState {
 #[openapi(
     info(
         title = "Open CRM for real-estate brokerages",
-        description = "REST API of the CRM: contacts and the caller lookup, listings, demands, offices, users and permissions.\n\nAuthenticate with `POST /api/v1/auth/login` and send the access token as `Authorization: Bearer <token>`; integrations use an API key the same way (or as `X-Api-Key`). Errors are JSON `{code, message, field?, errors?}` with a stable `code`. Lists take `limit` (1–200, default 50) and `offset` and answer `{items, total, limit, offset, next}`.",
+        description = "REST API of the CRM: contacts and the caller lookup, listings, demands, imports, tasks, offices, users and permissions.\n\nAuthenticate with `POST /api/v1/auth/login` and send the access token as `Authorization: Bearer <token>`; refresh it with `POST /api/v1/auth/refresh`. Integrations use an API key the same way (or as `X-Api-Key`). Errors are JSON `{code, message, field?, errors?}` with a stable `code`; bad input is a 4xx naming the field and changes nothing. Lists take `limit` (1–200, default 50) and `cursor` (the `next_cursor` of the page before) and answer `{items, total, total_exact, limit, next_cursor, next}`. Rate limits (sign-in per account and address, refresh, caller lookup, each API key) answer `429` with `Retry-After`.",
         version = "1.0.0",
         license(name = "AGPL-3.0-or-later")
     ),
@@ -77,8 +77,8 @@ impl Modify for Security {
 }
 
 /// The error answers every operation of a kind can give, said once here rather than on each
-/// handler: any body can be malformed (400), too large (413), of another type (415) or break a
-/// limit (422); any query can be malformed (400); an authenticated operation can answer 401 and,
+/// handler: any body can be malformed (400), collide with another write (409), be too large
+/// (413), of another type (415) or break a limit (422); any query can be malformed (400); an authenticated operation can answer 401 and,
 /// for an API key over its rate, 429; an operation on `{id}` can answer 404.
 fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
@@ -106,6 +106,10 @@ fn document_common_errors(openapi: &mut utoipa::openapi::OpenApi) {
                 add(
                     "400",
                     "The body is not valid JSON or a field has the wrong type (`invalid_json`, with `field`)",
+                );
+                add(
+                    "409",
+                    "A value that must be unique is taken, or another request changed the record first (`conflict`)",
                 );
                 add("413", "The body is too large (`payload_too_large`)");
                 add("415", "The body is not `application/json` (`unsupported_media_type`)");
@@ -188,6 +192,9 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
         }
     });
     let static_dir = config.static_dir.clone();
+    // The docs viewer is part of the SPA's build (from the npm registry); without it the page
+    // still leads to the spec.
+    let viewer = static_dir.join("api-docs/swagger-ui-bundle.js").exists();
     HttpServer::new(move || {
         let (app, mut spec) = api_app().split_for_parts();
         document_common_errors(&mut spec);
@@ -204,10 +211,10 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
             )
             .route(
                 "/api/docs",
-                web::get().to(|| async {
+                web::get().to(move || async move {
                     actix_web::HttpResponse::Ok()
                         .content_type("text/html; charset=utf-8")
-                        .body(DOCS_PAGE)
+                        .body(if viewer { DOCS_PAGE } else { DOCS_WITHOUT_VIEWER })
                 }),
             )
             .service(
@@ -228,8 +235,17 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
     .map(|s| s.run())
 }
 
-/// The interactive API docs page: Scalar reading the live spec.
-const DOCS_PAGE: &str = r#"<!doctype html>
-<html><head><title>CRM API</title><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><script id="api-reference" data-url="/api/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script></body></html>"#;
+/// The interactive API docs page: Swagger UI, served by this server, reading the live spec.
+const DOCS_PAGE: &str = r##"<!doctype html>
+<html lang="en"><head><title>CRM API</title><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/api-docs/swagger-ui.css"></head>
+<body><div id="docs"></div>
+<script src="/api-docs/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: "/api/openapi.json", dom_id: "#docs", deepLinking: true, persistAuthorization: true });</script>
+</body></html>"##;
+
+/// The docs page when the SPA (which carries the viewer) is not built.
+const DOCS_WITHOUT_VIEWER: &str = r#"<!doctype html>
+<html lang="en"><head><title>CRM API</title><meta charset="utf-8"></head>
+<body><h1>CRM API</h1><p>The interactive viewer is installed with the web app (<code>scripts/build-frontend.sh</code>).
+The specification is at <a href="/api/openapi.json">/api/openapi.json</a>.</p></body></html>"#;

@@ -1,10 +1,10 @@
 //! Administration: offices, users with their rights, groups.
 
-use crm_types::{Group, GroupWrite, Office, OfficeWrite, PermissionSet, User, UserWrite};
+use crm_types::{ApiKey, ApiKeyWrite, Group, GroupWrite, Office, OfficeWrite, PermissionSet, User, UserWrite};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::i18n::t;
+use crate::i18n::{date, t};
 use crate::pages::login::RequireSession;
 
 #[component]
@@ -27,6 +27,10 @@ fn Admin() -> impl IntoView {
     let groups = LocalResource::new(move || {
         reload.get();
         api::get::<Vec<Group>>("/api/v1/groups")
+    });
+    let keys = LocalResource::new(move || {
+        reload.get();
+        api::get::<Vec<ApiKey>>("/api/v1/api-keys")
     });
     let error = RwSignal::new(None::<String>);
     let bump = move || reload.update(|n| *n += 1);
@@ -178,6 +182,33 @@ fn Admin() -> impl IntoView {
         }
     };
 
+    let key_name = RwSignal::new(String::new());
+    let key_user = RwSignal::new(String::new());
+    let new_secret = RwSignal::new(None::<String>);
+    let add_key = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = ApiKeyWrite {
+            name: key_name.get_untracked(),
+            user_id: uuid::Uuid::parse_str(&key_user.get_untracked()).ok(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, ApiKey>("/api/v1/api-keys", &body).await {
+                Ok(k) => {
+                    new_secret.set(k.secret);
+                    key_name.set(String::new());
+                    error.set(None);
+                    bump();
+                }
+                Err(e) => error.set(Some(e.error.message)),
+            }
+        });
+    };
+    let revoke = move |id: uuid::Uuid| {
+        leptos::task::spawn_local(async move {
+            report(api::delete::<()>(&format!("/api/v1/api-keys/{id}")).await);
+        });
+    };
+
     view! {
         <Show when=is_admin fallback=|| view! { <p class="error">{t("admin.forbidden")}</p> }>
             {move || error.get().map(|e| view! { <p class="error" id="admin-error">{e}</p> })}
@@ -185,7 +216,7 @@ fn Admin() -> impl IntoView {
                 <h2>{move || t("admin.offices")}</h2>
                 <ul>{move || offices.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|o| view! { <li>{o.name}" ("{o.user_count}")"</li> }).collect_view()}</ul>
                 <form class="row" on:submit=add_office>
-                    <input id="office-name" placeholder=move || t("admin.office_name") prop:value=office_name on:input=move |ev| office_name.set(event_target_value(&ev))/>
+                    <input id="office-name" maxlength="200" placeholder=move || t("admin.office_name") prop:value=office_name on:input=move |ev| office_name.set(event_target_value(&ev))/>
                     <button type="submit">{move || t("admin.add_office")}</button>
                 </form>
             </section>
@@ -238,8 +269,44 @@ fn Admin() -> impl IntoView {
                     }).collect_view()
                 }}
                 <form class="row" on:submit=add_group>
-                    <input placeholder=move || t("admin.group_name") prop:value=group_name on:input=move |ev| group_name.set(event_target_value(&ev))/>
+                    <input placeholder=move || t("admin.group_name") maxlength="200" prop:value=group_name on:input=move |ev| group_name.set(event_target_value(&ev))/>
                     <button type="submit">{move || t("admin.add_group")}</button>
+                </form>
+            </section>
+            <section class="card">
+                <h2>{move || t("admin.api_keys")}</h2>
+                <p class="hint">{move || t("admin.api_keys_hint")}</p>
+                <table class="list" id="api-keys">
+                    <thead><tr><th>{move || t("admin.name")}</th><th>{move || t("admin.key_prefix")}</th><th>{move || t("admin.acts_as")}</th><th>{move || t("contacts.created")}</th><th></th></tr></thead>
+                    <tbody>
+                        {move || {
+                            let people = users.get().and_then(Result::ok).unwrap_or_default();
+                            keys.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|k| {
+                                let who = people.iter().find(|u| u.id == k.user_id).map(|u| u.name.clone()).unwrap_or_default();
+                                let id = k.id;
+                                view! {
+                                    <tr>
+                                        <td>{k.name.clone()}</td><td><code>{k.prefix.clone()}"…"</code></td><td>{who}</td><td>{date(&k.created_at)}</td>
+                                        <td><button class="link" on:click=move |_| revoke(id)>{t("admin.revoke")}</button></td>
+                                    </tr>
+                                }
+                            }).collect_view()
+                        }}
+                    </tbody>
+                </table>
+                {move || new_secret.get().map(|s| view! {
+                    <div class="secret">
+                        <p class="warning">{t("admin.key_once")}</p>
+                        <code id="new-key">{s}</code>
+                    </div>
+                })}
+                <form class="row" on:submit=add_key>
+                    <input id="key-name" placeholder=move || t("admin.key_name") maxlength="200" required prop:value=key_name on:input=move |ev| key_name.set(event_target_value(&ev))/>
+                    <select id="key-user" on:change=move |ev| key_user.set(event_target_value(&ev))>
+                        <option value="">{move || t("admin.acts_as_me")}</option>
+                        {move || users.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|u| view! { <option value=u.id.to_string()>{u.name}</option> }).collect_view()}
+                    </select>
+                    <button id="create-key" type="submit">{move || t("admin.create_key")}</button>
                 </form>
             </section>
         </Show>

@@ -1,14 +1,14 @@
 //! A contact's card: details, listings, demands, the timeline, notes and hand-over.
 
-use crm_types::{Contact, HandoverRequest, NoteWrite, TimelineEntry, User};
+use crm_types::{Contact, Demand, DemandWrite, HandoverRequest, NoteWrite, Slice, TimelineEntry, User};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use crate::api;
+use crate::api::{self, enc};
 use crate::i18n::{date_time, money, t};
-use crate::pages::contacts::kind_badge;
+use crate::pages::contacts::{kind_badge, phone_link};
 use crate::pages::login::RequireSession;
 
 #[component]
@@ -37,12 +37,8 @@ fn Card() -> impl IntoView {
         reload.get();
         async move { api::get::<Contact>(&format!("/api/v1/contacts/{id}")).await }
     });
-    let timeline = LocalResource::new(move || {
-        let id = id();
-        reload.get();
-        async move { api::get::<Vec<TimelineEntry>>(&format!("/api/v1/contacts/{id}/timeline")).await }
-    });
     let currency = move || api::session().me.get().map(|m| m.company.currency).unwrap_or_default();
+    let bump = move || reload.update(|n| *n += 1);
 
     view! {
         {move || match contact.get() {
@@ -52,6 +48,7 @@ fn Card() -> impl IntoView {
             Some(Ok(c)) => {
                 let s = c.summary.clone();
                 let address = [c.street.clone(), c.postal_code.clone(), s.city.clone()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+                let cur = currency();
                 view! {
                     <section class="contact-card">
                         <header class="row">
@@ -66,7 +63,7 @@ fn Card() -> impl IntoView {
                             <div class="card">
                                 <h2>{t("contact.details")}</h2>
                                 <dl>
-                                    <dt>{t("contacts.phone")}</dt><dd>{s.phones.join(", ")}</dd>
+                                    <dt>{t("contacts.phone")}</dt><dd>{s.phones.iter().cloned().map(phone_link).collect_view()}</dd>
                                     <dt>{t("contacts.email")}</dt><dd>{s.emails.join(", ")}</dd>
                                     <dt>{t("contact.address")}</dt><dd>{address}</dd>
                                     <dt>{t("contacts.owner")}</dt><dd id="contact-owner">{format!("{} · {}", s.owner_name, s.office_name)}</dd>
@@ -78,38 +75,65 @@ fn Card() -> impl IntoView {
                                 {if c.properties.is_empty() {
                                     view! { <p class="muted">{t("contact.no_properties")}</p> }.into_any()
                                 } else {
-                                    view! { <ul>{c.properties.iter().map(|p| view! {
-                                        <li>{p.title.clone()}" — "{t(&format!("party.{}", p.role))}" · "{t(&format!("status.{}", p.status))}</li>
+                                    view! { <ul id="contact-listings">{c.properties.clone().into_iter().map(|p| view! {
+                                        <li><A href=format!("/listings/{}", p.property_id)>{p.title.clone()}</A>" — "{t(&format!("party.{}", p.role))}" · "{t(&format!("status.{}", p.status))}</li>
                                     }).collect_view()}</ul> }.into_any()
                                 }}
                                 <h2>{t("contact.demands")}</h2>
-                                {if c.demands.is_empty() {
-                                    view! { <p class="muted">{t("contact.no_demands")}</p> }.into_any()
-                                } else {
-                                    let cur = currency();
-                                    view! { <ul>{c.demands.iter().map(|d| {
-                                        let price = match (d.min_price, d.max_price) {
-                                            (Some(lo), Some(hi)) => format!("{} – {}", money(lo, &cur), money(hi, &cur)),
-                                            (None, Some(hi)) => format!("≤ {}", money(hi, &cur)),
-                                            (Some(lo), None) => format!("≥ {}", money(lo, &cur)),
-                                            (None, None) => String::new(),
-                                        };
-                                        view! { <li>{d.area.clone().unwrap_or_default()}" "{price}</li> }
-                                    }).collect_view()}</ul> }.into_any()
-                                }}
+                                <Demands contact_id=s.id demands=c.demands.clone() currency=cur on_done=bump/>
                             </div>
                         </div>
-                        <HandOver contact_id=s.id on_done=move || reload.update(|n| *n += 1)/>
+                        <HandOver contact_id=s.id on_done=bump/>
                     </section>
                 }.into_any()
             }
         }}
+        <Timeline contact_id=Signal::derive(id) reload=reload/>
+    }
+}
+
+#[component]
+fn Timeline(#[prop(into)] contact_id: Signal<String>, reload: RwSignal<u32>) -> impl IntoView {
+    // Pages loaded so far; "more" adds the next.
+    let entries = RwSignal::new(Vec::<TimelineEntry>::new());
+    let next = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let load = move |cursor: Option<String>| {
+        let id = contact_id.get_untracked();
+        leptos::task::spawn_local(async move {
+            let url = format!(
+                "/api/v1/contacts/{id}/timeline?limit=30{}",
+                cursor.as_deref().map(|c| format!("&cursor={}", enc(c))).unwrap_or_default()
+            );
+            match api::get::<Slice<TimelineEntry>>(&url).await {
+                Ok(page) => {
+                    if cursor.is_none() {
+                        entries.set(page.items);
+                    } else {
+                        entries.update(|e| e.extend(page.items));
+                    }
+                    next.set(page.next_cursor);
+                }
+                Err(e) => error.set(Some(e.error.message)),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        contact_id.get();
+        reload.get();
+        load(None);
+    });
+    view! {
         <section class="card">
             <h2>{move || t("contact.timeline")}</h2>
-            <NoteForm contact_id=Signal::derive(id) on_done=move || reload.update(|n| *n += 1)/>
+            <NoteForm contact_id=contact_id on_done=move || reload.update(|n| *n += 1)/>
+            {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
             <ul class="timeline" id="timeline">
-                {move || timeline.get().and_then(Result::ok).unwrap_or_default().into_iter().map(entry_view).collect_view()}
+                {move || entries.get().into_iter().map(entry_view).collect_view()}
             </ul>
+            <Show when=move || next.get().is_some()>
+                <button id="timeline-more" on:click=move |_| load(next.get_untracked())>{move || t("common.more")}</button>
+            </Show>
         </section>
     }
 }
@@ -139,10 +163,117 @@ fn NoteForm(#[prop(into)] contact_id: Signal<String>, on_done: impl Fn() + Copy 
     };
     view! {
         <form class="note" on:submit=submit>
-            <textarea id="note-text" placeholder=move || t("contact.note.placeholder") prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <textarea id="note-text" maxlength="10000" placeholder=move || t("contact.note.placeholder") prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
             <button id="add-note" type="submit">{move || t("contact.note.add")}</button>
         </form>
+    }
+}
+
+/// A price range in the company's currency.
+fn price_range(d: &Demand, cur: &str) -> String {
+    match (d.min_price, d.max_price) {
+        (Some(lo), Some(hi)) => format!("{} – {}", money(lo, cur), money(hi, cur)),
+        (None, Some(hi)) => format!("≤ {}", money(hi, cur)),
+        (Some(lo), None) => format!("≥ {}", money(lo, cur)),
+        (None, None) => String::new(),
+    }
+}
+
+/// The contact's demands, with a form to add one and a button to close an open one.
+#[component]
+fn Demands(contact_id: Uuid, demands: Vec<Demand>, currency: String, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+    let area = RwSignal::new(String::new());
+    let kind = RwSignal::new(String::new());
+    let min = RwSignal::new(String::new());
+    let max = RwSignal::new(String::new());
+    let rooms = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let parse = |s: String| s.trim().replace([' ', '\u{a0}'], "").parse::<i64>().ok();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = DemandWrite {
+            contact_id,
+            active: true,
+            kind: Some(kind.get_untracked()).filter(|k| !k.is_empty()),
+            min_price: parse(min.get_untracked()),
+            max_price: parse(max.get_untracked()),
+            min_rooms: rooms.get_untracked().trim().replace(',', ".").parse().ok(),
+            area: Some(area.get_untracked()).filter(|a| !a.trim().is_empty()),
+            note: None,
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, Demand>("/api/v1/demands", &body).await {
+                Ok(_) => {
+                    error.set(None);
+                    area.set(String::new());
+                    on_done();
+                }
+                Err(e) => error.set(Some(e.error.message)),
+            }
+        });
+    };
+    let close = move |d: Demand| {
+        let body = DemandWrite {
+            contact_id: d.contact_id,
+            active: false,
+            kind: d.kind.clone(),
+            min_price: d.min_price,
+            max_price: d.max_price,
+            min_rooms: d.min_rooms,
+            area: d.area.clone(),
+            note: d.note.clone(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::put::<_, Demand>(&format!("/api/v1/demands/{}", d.id), &body).await {
+                Ok(_) => on_done(),
+                Err(e) => error.set(Some(e.error.message)),
+            }
+        });
+    };
+    let list = if demands.is_empty() {
+        view! { <p class="muted">{t("contact.no_demands")}</p> }.into_any()
+    } else {
+        view! {
+            <ul id="contact-demands">
+                {demands.into_iter().map(|d| {
+                    let range = price_range(&d, &currency);
+                    let kind = d.kind.clone().map(|k| t(&format!("property.kind.{k}"))).unwrap_or_default();
+                    let active = d.active;
+                    let dd = d.clone();
+                    view! {
+                        <li class:closed=!active>
+                            {d.area.clone().unwrap_or_default()}" "{kind}" "{range}
+                            {(!active).then(|| view! { " · "<span class="muted">{t("demand.closed")}</span> })}
+                            {active.then(|| view! { " "<button class="link" on:click=move |_| close(dd.clone())>{t("demand.close")}</button> })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        {list}
+        <details class="add-demand">
+            <summary>{move || t("demand.add")}</summary>
+            <form on:submit=submit>
+                <label>{move || t("demand.area")}<input id="demand-area" maxlength="500" prop:value=area on:input=move |ev| area.set(event_target_value(&ev))/></label>
+                <label>{move || t("listing.kind")}
+                    <select on:change=move |ev| kind.set(event_target_value(&ev))>
+                        <option value="">"—"</option>
+                        {["apartment", "house", "cottage", "plot", "commercial"].map(|k| view! { <option value=k>{move || t(&format!("property.kind.{k}"))}</option> })}
+                    </select>
+                </label>
+                <div class="row">
+                    <label>{move || t("demand.min_price")}<input inputmode="numeric" prop:value=min on:input=move |ev| min.set(event_target_value(&ev))/></label>
+                    <label>{move || t("demand.max_price")}<input id="demand-max" inputmode="numeric" prop:value=max on:input=move |ev| max.set(event_target_value(&ev))/></label>
+                    <label>{move || t("demand.min_rooms")}<input inputmode="decimal" prop:value=rooms on:input=move |ev| rooms.set(event_target_value(&ev))/></label>
+                </div>
+                {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                <button id="demand-save" type="submit">{move || t("common.save")}</button>
+            </form>
+        </details>
     }
 }
 
@@ -169,6 +300,7 @@ fn HandOver(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoV
                 Ok(()) => {
                     status.set(Some(Ok(())));
                     message.set(String::new());
+                    api::touch();
                     on_done();
                 }
                 Err(e) => status.set(Some(Err(e.error.message))),
@@ -192,7 +324,7 @@ fn HandOver(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoV
                     </select>
                 </label>
                 <label>{move || t("contact.handover.message")}
-                    <input id="handover-message" type="text" prop:value=message on:input=move |ev| message.set(event_target_value(&ev))/>
+                    <input id="handover-message" type="text" maxlength="2000" prop:value=message on:input=move |ev| message.set(event_target_value(&ev))/>
                 </label>
                 <label class="check"><input type="checkbox" prop:checked=email on:change=move |ev| email.set(event_target_checked(&ev))/>{move || t("contact.handover.email")}</label>
                 <button id="handover-submit" type="submit">{move || t("contact.handover.submit")}</button>

@@ -1,11 +1,11 @@
-//! The contact list: filter by text, kind, owner and office; sort; page.
+//! The contact list: filter by text, kind, owner and office; sort; page by cursor; export.
 
 use crm_types::{ContactSummary, Office, Page, User};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{self, enc};
-use crate::i18n::{date, number, t, tf};
+use crate::i18n::{date, number, t, tp};
 use crate::pages::login::RequireSession;
 
 const PAGE: u64 = 25;
@@ -15,6 +15,74 @@ pub fn kind_badge(kind: &str) -> impl IntoView + use<> {
     let class = format!("badge kind-{kind}");
     let label = t(&format!("kind.{kind}"));
     view! { <span class=class>{label}</span> }
+}
+
+/// "1 234 contacts", or "about 12 000 contacts" when the total is an estimate.
+pub fn total_text(total: u64, exact: bool, key: &str) -> String {
+    let text = tp(key, total, &[]);
+    if exact { text } else { format!("{} {text}", t("common.about")) }
+}
+
+/// Pages of a list read by cursor: the cursors of the pages before, so "previous" works.
+#[derive(Clone, Copy)]
+pub struct Pager {
+    cursors: RwSignal<Vec<Option<String>>>,
+}
+
+impl Pager {
+    pub fn new() -> Self {
+        Self {
+            cursors: RwSignal::new(vec![None]),
+        }
+    }
+
+    /// The current page's cursor (tracked).
+    pub fn cursor(&self) -> Option<String> {
+        self.cursors.with(|c| c.last().cloned().flatten())
+    }
+
+    pub fn reset(&self) {
+        self.cursors.set(vec![None]);
+    }
+
+    pub fn view<T: Clone + Send + Sync + 'static>(&self, page: &Page<T>) -> impl IntoView + use<T> {
+        let cursors = self.cursors;
+        let next = page.next_cursor.clone();
+        let first = cursors.with_untracked(|c| c.len() <= 1);
+        let shown = page.items.len() as u64;
+        let before = cursors.with_untracked(|c| (c.len() as u64 - 1) * page.limit);
+        let info = if page.total_exact {
+            format!(
+                "{}–{} / {}",
+                number((before + 1).min(page.total) as f64),
+                number((before + shown) as f64),
+                number(page.total as f64)
+            )
+        } else {
+            format!(
+                "{}–{} / ≈ {}",
+                number((before + 1) as f64),
+                number((before + shown) as f64),
+                number(page.total as f64)
+            )
+        };
+        view! {
+            <div class="pager row">
+                <button class="prev" disabled=first on:click=move |_| cursors.update(|c| { c.pop(); })>{t("common.previous")}</button>
+                <span class="page-info">{info}</span>
+                <button class="next" disabled=next.is_none() on:click=move |_| {
+                    let n = next.clone();
+                    cursors.update(|c| c.push(n));
+                }>{t("common.next")}</button>
+            </div>
+        }
+    }
+}
+
+impl Default for Pager {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 #[component]
@@ -29,32 +97,52 @@ fn ContactList() -> impl IntoView {
     let owner = RwSignal::new(String::new());
     let office = RwSignal::new(String::new());
     let sort = RwSignal::new("name".to_owned());
-    let offset = RwSignal::new(0u64);
+    let pager = Pager::new();
     let users = LocalResource::new(|| api::get::<Vec<User>>("/api/v1/users"));
     let offices = LocalResource::new(|| api::get::<Vec<Office>>("/api/v1/offices"));
-    let page = LocalResource::new(move || {
-        let url = format!(
-            "/api/v1/contacts?q={}&kind={}&owner_id={}&office_id={}&sort={}&limit={PAGE}&offset={}",
-            enc(&q.get()),
+    // One letter finds half the register: the search starts at two.
+    let query = move || {
+        let text = q.get();
+        let text = if text.trim().chars().count() >= 2 { text } else { String::new() };
+        format!(
+            "q={}&kind={}&owner_id={}&office_id={}&sort={}",
+            enc(&text),
             kind.get(),
             owner.get(),
             office.get(),
-            sort.get(),
-            offset.get()
+            sort.get()
+        )
+    };
+    let page = LocalResource::new(move || {
+        let url = format!(
+            "/api/v1/contacts?{}&limit={PAGE}{}",
+            query(),
+            pager.cursor().map(|c| format!("&cursor={}", enc(&c))).unwrap_or_default()
         );
         async move { api::get::<Page<ContactSummary>>(&url).await }
     });
-    // Any filter change starts again at the first page.
-    let reset = move || offset.set(0);
+    let can_export = move || api::session().me.get().is_some_and(|m| m.permissions.export);
+    let export_error = RwSignal::new(None::<String>);
+    let export = move |_| {
+        let url = format!("/api/v1/contacts/export?{}", query());
+        leptos::task::spawn_local(async move {
+            export_error.set(api::download(&url, "contacts.csv").await.err().map(|e| e.error.message));
+        });
+    };
+    let reset = move || pager.reset();
     view! {
         <section>
             <header class="row">
                 <h1>{move || t("contacts.title")}</h1>
                 <span class="spacer"></span>
+                <Show when=can_export>
+                    <button id="export" on:click=export>{move || t("contacts.export")}</button>
+                </Show>
                 <A href="/contacts/new" attr:class="button primary" attr:id="new-contact">{move || t("contacts.new")}</A>
             </header>
+            {move || export_error.get().map(|e| view! { <p class="error">{e}</p> })}
             <div class="filters row">
-                <input id="contact-search" type="search" placeholder=move || t("contacts.search") prop:value=q
+                <input id="contact-search" type="search" maxlength="200" placeholder=move || t("contacts.search") prop:value=q
                     on:input=move |ev| { q.set(event_target_value(&ev)); reset(); }/>
                 <select id="filter-kind" on:change=move |ev| { kind.set(event_target_value(&ev)); reset(); }>
                     <option value="">{move || format!("{}: {}", t("contacts.kind"), t("common.all"))}</option>
@@ -77,11 +165,10 @@ fn ContactList() -> impl IntoView {
                 Some(Err(e)) => view! { <p class="error">{e.error.message}</p> }.into_any(),
                 Some(Ok(p)) if p.items.is_empty() => view! { <p class="muted" id="no-contacts">{t("contacts.empty")}</p> }.into_any(),
                 Some(Ok(p)) => {
-                    let from = p.offset + 1;
-                    let to = p.offset + p.items.len() as u64;
-                    let total = p.total;
-                    let has_next = p.next.is_some();
+                    let summary = total_text(p.total, p.total_exact, "contacts.count");
+                    let pager_view = pager.view(&p);
                     view! {
+                        <p class="muted" id="contact-total">{summary}</p>
                         <table class="list" id="contact-list">
                             <thead><tr>
                                 <th>{t("contacts.name")}</th><th>{t("contacts.kind")}</th><th>{t("contacts.phone")}</th>
@@ -92,7 +179,7 @@ fn ContactList() -> impl IntoView {
                                     <tr>
                                         <td><A href=format!("/contacts/{}", c.id)>{c.display_name.clone()}</A></td>
                                         <td>{kind_badge(&c.kind)}</td>
-                                        <td>{c.phones.first().cloned().unwrap_or_default()}</td>
+                                        <td>{c.phones.first().cloned().map(phone_link)}</td>
                                         <td>{c.emails.first().cloned().unwrap_or_default()}</td>
                                         <td>{c.city.clone().unwrap_or_default()}</td>
                                         <td>{c.owner_name.clone()}</td>
@@ -101,14 +188,16 @@ fn ContactList() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <div class="pager row">
-                            <button disabled=move || offset.get() == 0 on:click=move |_| offset.update(|o| *o = o.saturating_sub(PAGE))>{t("common.previous")}</button>
-                            <span id="page-info">{tf("common.page", &[("from", &number(from as f64)), ("to", &number(to as f64)), ("total", &number(total as f64))])}</span>
-                            <button disabled=!has_next on:click=move |_| offset.update(|o| *o += PAGE)>{t("common.next")}</button>
-                        </div>
+                        {pager_view}
                     }.into_any()
                 }
             }}
         </section>
     }
+}
+
+/// A phone number one can click to call.
+pub fn phone_link(phone: String) -> impl IntoView {
+    let href = format!("tel:{phone}");
+    view! { <a class="tel" href=href>{phone}</a> }
 }

@@ -11,7 +11,8 @@ use crate::i18n::t;
 pub fn LoginPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let failed = RwSignal::new(false);
+    // The message of a failed sign-in.
+    let failed = RwSignal::new(None::<&'static str>);
     let busy = RwSignal::new(false);
     let goto = api::use_goto();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -29,7 +30,8 @@ pub fn LoginPage() -> impl IntoView {
                     api::store_tokens(&pair);
                     goto.set(Some("/".into()));
                 }
-                Err(_) => failed.set(true),
+                Err(e) if e.status == 429 => failed.set(Some("login.slow_down")),
+                Err(_) => failed.set(Some("login.failed")),
             }
         });
     };
@@ -38,14 +40,12 @@ pub fn LoginPage() -> impl IntoView {
             <h1>{move || t("app.name")}</h1>
             <form on:submit=submit>
                 <label>{move || t("login.email")}
-                    <input id="email" type="email" autocomplete="username" required prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
+                    <input id="email" type="email" autocomplete="username" maxlength="254" required prop:value=email on:input=move |ev| email.set(event_target_value(&ev))/>
                 </label>
                 <label>{move || t("login.password")}
                     <input id="password" type="password" autocomplete="current-password" required prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
                 </label>
-                <Show when=move || failed.get()>
-                    <p class="error">{move || t("login.failed")}</p>
-                </Show>
+                {move || failed.get().map(|key| view! { <p class="error" id="login-error">{t(key)}</p> })}
                 <button id="sign-in" type="submit" disabled=move || busy.get()>{move || t("login.submit")}</button>
             </form>
         </section>

@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use crate::api::{self, enc};
 use crate::i18n::{t, tf};
 use crate::pages::contact::entry_view;
-use crate::pages::contacts::kind_badge;
+use crate::pages::contacts::{kind_badge, phone_link};
 use crate::pages::login::RequireSession;
 
 #[component]
@@ -31,13 +31,32 @@ fn prefill_link(r: &LookupResult) -> String {
     format!("/contacts/new?{}", parts.join("&"))
 }
 
+/// Characters typed before the lookup asks the server (one or two match half the register).
+const MIN_CHARS: usize = 3;
+
 #[component]
 fn Lookup() -> impl IntoView {
     let q = RwSignal::new(String::new());
+    // What the server is asked: the typed text once typing pauses.
+    let asked = RwSignal::new(String::new());
+    let typed = RwSignal::new(0u32);
+    let on_input = move |ev: leptos::ev::Event| {
+        q.set(event_target_value(&ev));
+        let generation = typed.get_untracked() + 1;
+        typed.set(generation);
+        set_timeout(
+            move || {
+                if typed.get_untracked() == generation {
+                    asked.set(q.get_untracked());
+                }
+            },
+            std::time::Duration::from_millis(250),
+        );
+    };
     let result = LocalResource::new(move || {
-        let text = q.get();
+        let text = asked.get();
         async move {
-            if text.trim().chars().count() < 2 {
+            if text.trim().chars().count() < MIN_CHARS {
                 return None;
             }
             Some(api::get::<LookupResult>(&format!("/api/v1/contacts/lookup?q={}", enc(&text))).await)
@@ -46,16 +65,17 @@ fn Lookup() -> impl IntoView {
     view! {
         <section class="card lookup">
             <h1>{move || t("lookup.title")}</h1>
-            <input id="lookup-input" type="search" autofocus placeholder=move || t("lookup.placeholder") prop:value=q on:input=move |ev| q.set(event_target_value(&ev))/>
+            <input id="lookup-input" type="search" autofocus maxlength="200" placeholder=move || t("lookup.placeholder") prop:value=q on:input=on_input/>
             <p class="hint">{move || t("lookup.hint")}</p>
             {move || match result.get() {
                 None | Some(None) => ().into_any(),
+                Some(Some(Err(e))) if e.status == 429 => view! { <p class="error">{t("lookup.slow_down")}</p> }.into_any(),
                 Some(Some(Err(e))) => view! { <p class="error">{e.error.message}</p> }.into_any(),
                 Some(Some(Ok(r))) if r.matches.is_empty() => {
                     let link = prefill_link(&r);
                     view! {
                         <div class="none">
-                            <p id="lookup-none">{tf("lookup.none", &[("q", &q.get_untracked())])}</p>
+                            <p id="lookup-none">{tf("lookup.none", &[("q", &asked.get_untracked())])}</p>
                             <A href=link attr:class="button primary" attr:id="lookup-create">{t("lookup.create")}</A>
                         </div>
                     }.into_any()
@@ -76,7 +96,7 @@ fn Lookup() -> impl IntoView {
                                                 {kind_badge(&c.kind)}
                                                 <span class="muted">{matched}</span>
                                             </div>
-                                            <div class="muted">{c.phones.join(", ")}" "{c.emails.join(", ")}</div>
+                                            <div class="muted">{c.phones.iter().cloned().map(phone_link).collect_view()}" "{c.emails.join(", ")}</div>
                                             <div>{tf("lookup.owner", &[("owner", &m.owner_name)])}</div>
                                             {(!m.history.is_empty()).then(|| view! {
                                                 <details open><summary>{t("lookup.history")}</summary>

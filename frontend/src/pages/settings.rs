@@ -1,0 +1,81 @@
+//! One's own settings: the language of the app (and of history and emails), and the password.
+
+use crm_types::{Me, MySettings, PasswordChange, TokenPair};
+use leptos::prelude::*;
+
+use crate::api;
+use crate::i18n::{LANGUAGES, locale, t};
+use crate::pages::login::RequireSession;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! { <RequireSession><Settings/></RequireSession> }
+}
+
+#[component]
+fn Settings() -> impl IntoView {
+    let language_status = RwSignal::new(None::<Result<(), String>>);
+    let choose = move |tag: String| {
+        leptos::task::spawn_local(async move {
+            match api::put::<_, Me>("/api/v1/me/settings", &MySettings { locale: tag }).await {
+                Ok(me) => {
+                    api::set_me(me);
+                    language_status.set(Some(Ok(())));
+                }
+                Err(e) => language_status.set(Some(Err(e.error.message))),
+            }
+        });
+    };
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let password_status = RwSignal::new(None::<Result<(), api::Failure>>);
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = PasswordChange {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, TokenPair>("/api/v1/me/password", &body).await {
+                Ok(pair) => {
+                    // Every other sign-in ended; this one goes on with the new pair.
+                    api::store_tokens(&pair);
+                    current.set(String::new());
+                    new.set(String::new());
+                    password_status.set(Some(Ok(())));
+                }
+                Err(e) => password_status.set(Some(Err(e))),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h1>{move || t("settings.title")}</h1>
+            <h2>{move || t("settings.language")}</h2>
+            <select id="language" on:change=move |ev| choose(event_target_value(&ev))>
+                {LANGUAGES.map(|(tag, name)| view! { <option value=tag selected=move || locale() == tag>{name}</option> })}
+            </select>
+            <p class="hint">{move || t("settings.language_hint")}</p>
+            {move || language_status.get().map(|s| match s {
+                Ok(()) => view! { <p class="ok" id="language-saved">{t("settings.saved")}</p> }.into_any(),
+                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            })}
+        </section>
+        <section class="card form">
+            <h2>{move || t("settings.password")}</h2>
+            <form on:submit=change>
+                <label>{move || t("settings.current_password")}
+                    <input id="current-password" type="password" autocomplete="current-password" required prop:value=current on:input=move |ev| current.set(event_target_value(&ev))/>
+                    {move || password_status.get().and_then(|s| s.err()).and_then(|f| f.for_field("current_password")).map(|m| view! { <span class="field-error">{m}</span> })}
+                </label>
+                <label>{move || t("settings.new_password")}
+                    <input id="new-password" type="password" autocomplete="new-password" minlength="10" required prop:value=new on:input=move |ev| new.set(event_target_value(&ev))/>
+                    {move || password_status.get().and_then(|s| s.err()).and_then(|f| f.for_field("new_password")).map(|m| view! { <span class="field-error">{m}</span> })}
+                </label>
+                <p class="hint">{move || t("settings.password_hint")}</p>
+                {move || password_status.get().and_then(|s| s.ok()).map(|_| view! { <p class="ok">{t("settings.password_changed")}</p> })}
+                <button id="change-password" type="submit">{move || t("settings.change_password")}</button>
+            </form>
+        </section>
+    }
+}
