@@ -18,6 +18,7 @@ frontend:
 spec:
     UPDATE_SPEC=1 cargo test -p crm-tests --test openapi
 
-# Seed 1,000,000 contacts and measure caller-lookup latency on SQLite and PostgreSQL.
-bench-lookup contacts="1000000":
-    scripts/bench-lookup.sh {{contacts}}
+# Every benchmark on N contacts (lists, lookups, export memory, creates, import rate), on SQLite
+# and PostgreSQL; results go to docs/benchmarks.md. `just bench 100000 sqlite` for a quick run.
+bench contacts="1000000" *databases="":
+    scripts/bench.sh {{contacts}} {{databases}}

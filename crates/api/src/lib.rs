@@ -195,6 +195,10 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
     // The docs viewer is part of the SPA's build (from the npm registry); without it the page
     // still leads to the spec.
     let viewer = static_dir.join("api-docs/swagger-ui-bundle.js").exists();
+    let spa = static_dir.join("index.html").is_file();
+    if !spa {
+        tracing::warn!(dir = %static_dir.display(), "no web app to serve: the directory holds no index.html");
+    }
     HttpServer::new(move || {
         let (app, mut spec) = api_app().split_for_parts();
         document_common_errors(&mut spec);
@@ -217,19 +221,29 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
                         .body(if viewer { DOCS_PAGE } else { DOCS_WITHOUT_VIEWER })
                 }),
             )
-            .service(
-                Files::new("/", &static_dir)
-                    .index_file("index.html")
-                    .default_handler(fn_service(move |req: ServiceRequest| {
-                        // Client-side routes (/contacts/…) all load the SPA.
-                        let index = index.clone();
-                        async move {
-                            let (req, _) = req.into_parts();
-                            let file = NamedFile::open_async(&index).await?;
-                            Ok(ServiceResponse::new(req.clone(), file.into_response(&req)))
-                        }
-                    })),
-            )
+            .configure(|cfg| {
+                if spa {
+                    cfg.service(
+                        Files::new("/", &static_dir)
+                            .index_file("index.html")
+                            .default_handler(fn_service(move |req: ServiceRequest| {
+                                // Client-side routes (/contacts/…) all load the SPA.
+                                let index = index.clone();
+                                async move {
+                                    let (req, _) = req.into_parts();
+                                    let file = NamedFile::open_async(&index).await?;
+                                    Ok(ServiceResponse::new(req.clone(), file.into_response(&req)))
+                                }
+                            })),
+                    );
+                } else {
+                    cfg.default_service(web::to(|| async {
+                        actix_web::HttpResponse::NotFound()
+                            .content_type("text/plain; charset=utf-8")
+                            .body("The web app is not built here (scripts/build-frontend.sh builds it); the API is at /api/v1 and its docs at /api/docs.\n")
+                    }));
+                }
+            })
     })
     .listen(listener)
     .map(|s| s.run())

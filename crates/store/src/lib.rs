@@ -40,22 +40,27 @@ pub struct Store {
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
-            .min_connections(1)
+            .min_connections(2)
             .connect_timeout(Duration::from_secs(10))
+            // A connection that has just been used is alive: pinging it before every statement
+            // would double the round trips; one idle for a while is checked first.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false)
             // Short statements only: compiling them to machine code costs far more than it saves
             // (and the index-only plans of lists carry costs that would trigger it).
-            .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
+            .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]))
+            // Per connection: WAL lets readers work while one writer writes, NORMAL sync is safe
+            // with WAL, and a writer waits its turn instead of failing at once.
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+            });
         let db = Database::connect(options).await?;
-        if db.get_database_backend() == DatabaseBackend::Sqlite {
-            // WAL lets readers work while one writer writes; NORMAL sync is safe with WAL.
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=10000"] {
-                db.execute_raw(Statement::from_string(DatabaseBackend::Sqlite, pragma)).await?;
-            }
-        }
         Ok(Self { db })
     }
 

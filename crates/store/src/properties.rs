@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::contacts::{ContactRecord, TimelineEvent, add_timeline, lock_contact};
 use crate::entities::{demands, properties, property_parties};
+use crate::sql::by_keys;
 use crate::{Store, StoreError};
 
 /// A listing's fields, validated.
@@ -341,13 +342,17 @@ impl Store {
         let parties = if ids.is_empty() {
             Vec::new()
         } else {
-            property_parties::Entity::find()
-                .filter(property_parties::Column::CompanyId.eq(viewer.company_id.0))
-                .filter(property_parties::Column::PropertyId.is_in(ids))
-                .order_by_asc(property_parties::Column::CreatedAt)
-                .limit(MAX_PARTIES * rows.len() as u64)
-                .all(&self.db)
-                .await?
+            let statement = by_keys(
+                self.db.get_database_backend(),
+                "property_parties",
+                "property_id",
+                viewer.company_id.0,
+                &ids,
+                MAX_PARTIES,
+            );
+            let mut parties = property_parties::Entity::find().from_raw_sql(statement).all(&self.db).await?;
+            parties.sort_by_key(|p| p.created_at);
+            parties
         };
         let contact_ids = parties.iter().map(|p| p.contact_id).collect();
         let visibility = crm_domain::permissions::Visibility::for_viewer(viewer);
@@ -498,11 +503,8 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let listings = properties::Entity::find()
-            .filter(properties::Column::CompanyId.eq(company.0))
-            .filter(properties::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await?;
+        let statement = by_keys(self.db.get_database_backend(), "properties", "id", company.0, &ids, 1);
+        let listings = properties::Entity::find().from_raw_sql(statement).all(&self.db).await?;
         Ok(parties
             .iter()
             .filter_map(|p| {

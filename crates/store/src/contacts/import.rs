@@ -13,7 +13,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Placement, index, new_contact};
-use crate::entities::{contact_tokens, contacts, timeline_entries};
+use crate::entities::{contact_tokens, timeline_entries};
+use crate::sql::insert_rows;
 use crate::{Store, StoreError};
 
 /// One contact to import, and who is to own it.
@@ -85,16 +86,15 @@ impl Store {
                 )
             })
             .collect();
-        // SQLite takes at most 32,766 values in one statement; contacts have 26 columns.
-        for chunk in placed.chunks(500) {
-            contacts::Entity::insert_many(
-                chunk
-                    .iter()
-                    .map(|(id, data, place)| new_contact(viewer, *id, place.owner, place.office, now, data)),
-            )
-            .exec(txn)
-            .await?;
-            timeline_entries::Entity::insert_many(chunk.iter().map(|(id, _, _)| timeline_entries::ActiveModel {
+        // 26 columns: 500 rows stay under SQLite's 32,766 values a statement.
+        let new_contacts = placed
+            .iter()
+            .map(|(id, data, place)| new_contact(viewer, *id, place.owner, place.office, now, data))
+            .collect();
+        insert_rows(txn, new_contacts, 500).await?;
+        let entries = placed
+            .iter()
+            .map(|(id, _, _)| timeline_entries::ActiveModel {
                 company_id: Set(company.0),
                 id: Set(TimelineEntryId::new().0),
                 contact_id: Set(id.0),
@@ -105,10 +105,9 @@ impl Store {
                 demand_id: Set(None),
                 author_id: Set(Some(viewer.user_id.0)),
                 created_at: Set(now),
-            }))
-            .exec(txn)
-            .await?;
-        }
+            })
+            .collect();
+        insert_rows(txn, entries, 2000).await?;
         index::insert_tokens(txn, company, &placed).await?;
         let mut counts: HashMap<Placement, i64> = HashMap::new();
         for (_, _, place) in &placed {

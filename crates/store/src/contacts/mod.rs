@@ -18,6 +18,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::entities::contacts;
+use crate::sql::by_keys;
 use crate::{Store, StoreError};
 
 pub use import::{ImportRow, ImportSummary};
@@ -361,11 +362,8 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         // Bounded statements, whatever the number of ids.
         for chunk in ids.chunks(500) {
-            let rows = contacts::Entity::find()
-                .filter(contacts::Column::CompanyId.eq(company.0))
-                .filter(contacts::Column::Id.is_in(chunk.to_vec()))
-                .all(&self.db)
-                .await?;
+            let statement = by_keys(self.db.get_database_backend(), "contacts", "id", company.0, chunk, 1);
+            let rows = contacts::Entity::find().from_raw_sql(statement).all(&self.db).await?;
             out.extend(rows.into_iter().map(to_record));
         }
         Ok(out)
