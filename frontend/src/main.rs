@@ -5,7 +5,7 @@ mod api;
 mod i18n;
 mod pages;
 
-use crm_types::TaskCounts;
+use crm_types::{InboxCounts, TaskCounts};
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
@@ -39,6 +39,9 @@ fn App() -> impl IntoView {
                     <Route path=path!("/import") view=pages::import::ImportPage/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage/>
                     <Route path=path!("/admin") view=pages::admin::AdminPage/>
+                    <Route path=path!("/areas") view=pages::areas::AreasPage/>
+                    <Route path=path!("/inbox") view=pages::inbox::InboxPage/>
+                    <Route path=path!("/lead-sources") view=pages::inbox::LeadSourcesPage/>
                 </Routes>
             </main>
         </Router>
@@ -60,6 +63,18 @@ fn Nav() -> impl IntoView {
             }
         }
     });
+    // Open leads in one's inbox and one's office's shark tank.
+    let inbox = LocalResource::new(move || {
+        session.changed.get();
+        let signed_in = session.me.get().is_some();
+        async move {
+            if signed_in {
+                api::get::<InboxCounts>("/api/v1/inbox/counts").await.ok()
+            } else {
+                None
+            }
+        }
+    });
     view! {
         <Show when=move || session.me.get().is_some()>
             <nav class="top">
@@ -74,9 +89,17 @@ fn Nav() -> impl IntoView {
                         view! { <span class=class id="task-count">{number(c.open as f64)}</span> }
                     })}
                 </A>
+                <A href="/inbox">
+                    {move || t("nav.inbox")}
+                    {move || inbox.get().flatten().filter(|c| c.mine + c.tank > 0).map(|c| {
+                        view! { <span class="count" id="inbox-count">{number((c.mine + c.tank) as f64)}</span> }
+                    })}
+                </A>
                 <A href="/import">{move || t("nav.import")}</A>
+                <A href="/areas">{move || t("nav.areas")}</A>
                 <Show when=move || session.me.get().is_some_and(|m| m.permissions.admin)>
                     <A href="/admin">{move || t("nav.admin")}</A>
+                    <A href="/lead-sources">{move || t("nav.sources")}</A>
                 </Show>
                 <span class="spacer"></span>
                 <A href="/settings" attr:class="who" attr:id="who">

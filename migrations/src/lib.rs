@@ -11,6 +11,8 @@ mod m0001_foundation;
 mod m0002_jobs_and_sessions;
 mod m0003_lists_at_scale;
 mod m0004_imports;
+mod m0005_focus_areas;
+mod m0006_leads;
 
 pub struct Migrator;
 
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_jobs_and_sessions::Migration),
             Box::new(m0003_lists_at_scale::Migration),
             Box::new(m0004_imports::Migration),
+            Box::new(m0005_focus_areas::Migration),
+            Box::new(m0006_leads::Migration),
         ]
     }
 }

@@ -209,10 +209,44 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     wait_text(client, "nav.top", "Contacts").await;
     shot(client, "09-settings-english").await;
 
+    // A focus area drawn on the map (no tiles load here: the polygons draw on a plain
+    // background), then "who covers this place" for the map's centre.
+    click(client, "nav.top a[href='/areas']").await;
+    client
+        .wait()
+        .for_element(Locator::Css("#area-map.leaflet-container"))
+        .await
+        .unwrap();
+    click(client, "#draw").await;
+    client
+        .execute(
+            "const el = document.getElementById('area-map'); const r = el.getBoundingClientRect();
+             for (const [x, y] of [[0.3, 0.3], [0.7, 0.3], [0.5, 0.7]]) {
+               el.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: r.left + r.width * x, clientY: r.top + r.height * y}));
+             }",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(client, "#finish-drawing").await;
+    assert!(value(client, "#area-geometry").await.contains("Polygon"));
+    type_into(client, "#area-name", "Centrum").await;
+    let owner = client.wait().for_element(Locator::Css("#area-owner")).await.unwrap();
+    owner.select_by_index(1).await.unwrap();
+    click(client, "#save-area").await;
+    wait_text(client, "#areas", "Centrum").await;
+    let drawn = client.find_all(Locator::Css("#area-map .leaflet-overlay-pane path")).await.unwrap();
+    assert!(!drawn.is_empty(), "the area is drawn on the map");
+    type_into(client, "#suggest-lat", "59.33").await;
+    type_into(client, "#suggest-lon", "18.06").await;
+    click(client, "#suggest").await;
+    wait_text(client, "#suggestions", "Brno — Centrum").await;
+    shot(client, "10-focus-areas").await;
+
     // The API docs come from the app itself, not from a CDN.
     client.goto(&format!("{address}/api/docs")).await.unwrap();
     wait_text(client, ".swagger-ui", "Open CRM for real-estate brokerages").await;
-    shot(client, "10-api-docs").await;
+    shot(client, "11-api-docs").await;
 }
 
 #[tokio::test]

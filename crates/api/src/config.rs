@@ -49,6 +49,8 @@ pub struct RateLimits {
     pub lookup: Option<RateLimit>,
     /// Requests per API key.
     pub api_key: Option<RateLimit>,
+    /// Leads posted per lead source.
+    pub lead_source: Option<RateLimit>,
 }
 
 /// Everything the server needs to start.
@@ -238,6 +240,7 @@ impl Config {
                 refresh: src.rate("CRM_RATE_REFRESH", "60/min")?,
                 lookup: src.rate("CRM_RATE_LOOKUP", "120/min")?,
                 api_key: src.rate("CRM_RATE_API_KEY", "600/min")?,
+                lead_source: src.rate("CRM_RATE_LEAD_SOURCE", "600/min")?,
             },
             log_json,
             jobs,
@@ -272,6 +275,7 @@ impl Config {
                 refresh: None,
                 lookup: None,
                 api_key: None,
+                lead_source: None,
             },
             log_json: false,
             jobs: JobsConfig::default(),

@@ -8,6 +8,7 @@ use crm_domain::permissions::Permissions;
 use crm_domain::properties::{PartyRole, PropertyKind, PropertyStatus};
 use crm_store::Store;
 use crm_store::auth::PasswordHash;
+use crm_store::focus::{AreaOwner, FocusAreaInput};
 use crm_store::org::{User, UserInput};
 use crm_store::properties::{DemandData, PropertyData};
 use rand::rngs::StdRng;
@@ -285,6 +286,45 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
         .save_group(company.id, None, "Tip group – Stockholm", &[users[1].id, users[2].id, users[3].id])
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Focus areas: each office's city, Anna (distributor) on Södermalm, Lars in Vasastan.
+    let by_email = |email: &str| users.iter().find(|u| u.email == email).map(|u| u.id);
+    let rect = |w: f64, s: f64, e: f64, n: f64| {
+        crm_domain::focus::Shape::from_json(&serde_json::json!({
+            "type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]
+        }))
+    };
+    let areas = [
+        ("Stockholm", AreaOwner::Office(offices[0]), false, rect(17.85, 59.25, 18.20, 59.42)),
+        ("Göteborg", AreaOwner::Office(offices[1]), false, rect(11.85, 57.65, 12.05, 57.76)),
+        (
+            "Södermalm",
+            AreaOwner::User(by_email("anna@demo.example").unwrap_or(admin.id)),
+            true,
+            rect(18.02, 59.305, 18.11, 59.322),
+        ),
+        (
+            "Vasastan",
+            AreaOwner::User(by_email("lars@demo.example").unwrap_or(admin.id)),
+            false,
+            rect(18.03, 59.338, 18.07, 59.352),
+        ),
+    ];
+    for (name, owner, distributor, shape) in areas {
+        let shape = shape.map_err(|e| anyhow::anyhow!("{e}"))?;
+        store
+            .save_focus_area(
+                company.id,
+                None,
+                FocusAreaInput {
+                    owner,
+                    name: name.into(),
+                    distributor,
+                    shape,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     let brokers: Vec<&User> = users
         .iter()
         .filter(|u| matches!(u.role, Role::Broker | Role::OfficeManager))

@@ -15,6 +15,9 @@ pub enum ApiError {
     Unauthorized(&'static str, &'static str),
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Forbidden, with its own code.
+    #[error("{}", .0.message)]
+    Refused(Body),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{}", .0.message)]
@@ -48,6 +51,11 @@ impl ApiError {
         Self::BadRequest(body(code, message, field.map(str::to_owned)))
     }
 
+    /// A 403 with its own code (the request is understood and will not be served).
+    pub fn refused(code: &str, message: impl Into<String>) -> Self {
+        Self::Refused(body(code, message, None))
+    }
+
     pub fn invalid(code: &str, field: &str, message: impl Into<String>) -> Self {
         Self::Unprocessable(body(code, message, Some(field.to_owned())))
     }
@@ -58,6 +66,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => Self::NotFound(what),
             StoreError::Conflict { field, message } => Self::Conflict(body("conflict", message, field.map(str::to_owned))),
+            StoreError::Refused { code, message } => Self::Conflict(body(code, message, None)),
             StoreError::Invalid { field, code, message } => Self::Unprocessable(body(code, message, Some(field))),
             StoreError::Contact(errors) => {
                 let errors: Vec<FieldError> = errors
@@ -103,7 +112,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(..) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Refused(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -116,7 +125,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let b = match self {
-            Self::BadRequest(b) | Self::Conflict(b) | Self::Unprocessable(b) => b.clone(),
+            Self::BadRequest(b) | Self::Conflict(b) | Self::Unprocessable(b) | Self::Refused(b) => b.clone(),
             Self::Unauthorized(code, message) => body(code, *message, None),
             Self::Forbidden(message) => body("forbidden", *message, None),
             Self::NotFound(what) => body("not_found", format!("{what} not found"), None),

@@ -25,7 +25,7 @@ pub struct Checker {
 }
 
 impl Checker {
-    fn add(&mut self, field: &str, code: &str, message: String) {
+    pub fn add(&mut self, field: &str, code: &str, message: String) {
         self.errors.push(t::FieldError {
             field: field.to_owned(),
             code: code.to_owned(),
@@ -79,6 +79,11 @@ impl Checker {
         }
     }
 
+    /// The problems found, as one 422 naming the fields.
+    pub fn finish(self) -> Result<(), ApiError> {
+        self.into_error(true)
+    }
+
     fn into_error(self, status_422: bool) -> Result<(), ApiError> {
         let Some(first) = self.errors.first() else {
             return Ok(());
@@ -121,8 +126,14 @@ fn sweep(value: &Value, path: &mut String, depth: usize, c: &mut Checker) -> Res
     match value {
         Value::String(s) => c.text(if path.is_empty() { "body" } else { path }, s, limits::ANY_TEXT),
         Value::Array(items) => {
-            if items.len() > limits::ANY_LIST {
-                c.count(path, items, limits::ANY_LIST);
+            // GeoJSON coordinates (focus areas drawn on a map or imported) run to thousands.
+            let max = if path.contains("coordinates") {
+                crm_domain::focus::MAX_POSITIONS
+            } else {
+                limits::ANY_LIST
+            };
+            if items.len() > max {
+                c.count(path, items, max);
                 return Ok(());
             }
             for (i, item) in items.iter().enumerate() {
@@ -150,6 +161,13 @@ fn sweep(value: &Value, path: &mut String, depth: usize, c: &mut Checker) -> Res
         _ => {}
     }
     Ok(())
+}
+
+/// Sweeps JSON read some other way (a form post turned into JSON) like a body.
+pub fn sweep_value(value: &Value) -> Result<(), ApiError> {
+    let mut c = Checker::default();
+    sweep(value, &mut String::new(), 0, &mut c)?;
+    c.into_error(true)
 }
 
 /// Parses and checks a JSON body (see the module documentation).
@@ -368,6 +386,31 @@ impl Check for t::GroupWrite {
 }
 
 impl Check for t::ApiKeyWrite {
+    fn check(&self, c: &mut Checker) {
+        c.text("name", &self.name, limits::NAME);
+    }
+}
+
+impl Check for t::LeadSourceWrite {
+    fn check(&self, c: &mut Checker) {
+        c.text("name", &self.name, limits::NAME);
+        c.text("workflow", &self.workflow, limits::CODE);
+        c.texts("allowed_origins", &self.allowed_origins, 20, 200);
+        c.opt("thank_you_url", &self.thank_you_url, 500);
+    }
+}
+
+impl Check for t::AcceptRequest {
+    fn check(&self, _: &mut Checker) {}
+}
+
+impl Check for t::DeclineRequest {
+    fn check(&self, c: &mut Checker) {
+        c.text("reason", &self.reason, limits::MESSAGE);
+    }
+}
+
+impl Check for t::FocusAreaWrite {
     fn check(&self, c: &mut Checker) {
         c.text("name", &self.name, limits::NAME);
     }

@@ -1,5 +1,5 @@
 //! Request rate limits (sign-in per account and per client address, token refresh, caller
-//! lookup, API keys), answered `429 Too Many Requests` with `Retry-After`. Each limit is a
+//! lookup, API keys, leads per lead source), answered `429 Too Many Requests` with `Retry-After`. Each limit is a
 //! token bucket per key, kept in memory by each instance: behind a load balancer with N
 //! instances a client can reach at most N times a limit.
 
@@ -53,6 +53,7 @@ pub struct Limits {
     pub refresh: Limiter,
     pub lookup: Limiter,
     pub api_key: Limiter,
+    pub lead_source: Limiter,
 }
 
 impl Limits {
@@ -63,13 +64,21 @@ impl Limits {
             refresh: Limiter::new(l.refresh),
             lookup: Limiter::new(l.lookup),
             api_key: Limiter::new(l.api_key),
+            lead_source: Limiter::new(l.lead_source),
         }
     }
 
     /// Drops the buckets of keys that have been quiet long enough to be full again, so memory
     /// stays bounded by the clients of the last minutes.
     pub fn forget_idle(&self) {
-        for l in [&self.login_account, &self.login_address, &self.refresh, &self.lookup, &self.api_key] {
+        for l in [
+            &self.login_account,
+            &self.login_address,
+            &self.refresh,
+            &self.lookup,
+            &self.api_key,
+            &self.lead_source,
+        ] {
             l.forget_idle();
         }
     }

@@ -203,6 +203,17 @@ pub fn event_text(locale: Locale, kind: &str, params: &Value) -> String {
         "party_removed" => "event.party_removed",
         "demand_created" if params.get("area").is_some_and(|a| a.is_string()) => "event.demand_created_area",
         "demand_created" => "event.demand_created",
+        "lead_received" if params.get("message").is_some_and(|m| m.is_string()) => "event.lead_received_message",
+        "lead_received" => "event.lead_received",
+        "lead_decided" => {
+            translate(&mut p, "status", "lead_status");
+            if params.get("reason").is_some_and(|r| r.is_string()) {
+                "event.lead_decided_reason"
+            } else {
+                "event.lead_decided"
+            }
+        }
+        "lead_claimed" => "event.lead_claimed",
         other => return other.to_owned(),
     };
     locale.render(key, &p)

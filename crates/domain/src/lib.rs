@@ -4,13 +4,16 @@
 //! these types, so every rule lives in exactly one place and is tested beside its definition.
 
 pub mod contacts;
+pub mod focus;
 pub mod i18n;
 pub mod ids;
 pub mod import;
+pub mod leads;
 pub mod limits;
 pub mod org;
 pub mod permissions;
 pub mod properties;
+pub mod routing;
 pub mod text;
 
 pub use ids::*;

@@ -9,6 +9,10 @@ pub enum StoreError {
     /// A unique value is taken (or another request changed the record first).
     #[error("{message}")]
     Conflict { field: Option<&'static str>, message: String },
+    /// The record's state does not allow this now (already decided, claimed by someone else):
+    /// a conflict with its own stable code.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     /// A value broke a rule.
     #[error("{message}")]
     Invalid {
@@ -43,7 +47,7 @@ impl From<sea_orm::DbErr> for StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn invalid(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid {
             field: field.into(),
             code,

@@ -523,6 +523,150 @@ api_type! {
         pub overdue: u64,
     }
 
+    /// A focus area to save: an office's or a user's (exactly one of the two), with a GeoJSON
+    /// Polygon or MultiPolygon (a Feature or FeatureCollection of them is read too).
+    pub struct FocusAreaWrite {
+        pub name: String,
+        #[serde(default)]
+        pub office_id: Option<Uuid>,
+        #[serde(default)]
+        pub user_id: Option<Uuid>,
+        /// Only a user's area: leads in it go to this user before the office's shark tank, and
+        /// the user is suggested first.
+        #[serde(default)]
+        pub distributor: bool,
+        /// GeoJSON, longitude before latitude (WGS 84); at most 20,000 positions.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        pub geometry: serde_json::Value,
+    }
+
+    /// A focus area.
+    pub struct FocusArea {
+        pub id: Uuid,
+        pub name: String,
+        /// The office it is, or the office of the user it is.
+        pub office_id: Uuid,
+        /// The user it is, for a user's area.
+        pub user_id: Option<Uuid>,
+        pub distributor: bool,
+        /// A GeoJSON MultiPolygon geometry.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        pub geometry: serde_json::Value,
+        /// West, south, east, north.
+        pub bbox: Vec<f64>,
+        pub updated_at: DateTime<Utc>,
+    }
+
+    /// Whom to suggest for an address: the users and offices whose focus areas hold it,
+    /// distributors first, then the smaller (more specific) area.
+    pub struct Suggestion {
+        pub users: Vec<SuggestedUser>,
+        pub offices: Vec<SuggestedOffice>,
+    }
+
+    /// A user whose focus area holds the address.
+    pub struct SuggestedUser {
+        pub user_id: Uuid,
+        pub name: String,
+        pub office_id: Uuid,
+        pub area: String,
+        pub distributor: bool,
+    }
+
+    /// An office whose focus area holds the address.
+    pub struct SuggestedOffice {
+        pub office_id: Uuid,
+        pub name: String,
+        pub area: String,
+    }
+
+    /// A lead source to save (administrators).
+    pub struct LeadSourceWrite {
+        pub name: String,
+        /// `accept_or_decline` (accept and link an object, or decline), `contact_or_dismiss`
+        /// (mark contacted or not relevant) or `information_only` (shown on the contact, no task).
+        pub workflow: String,
+        /// Web pages that may post from a browser, such as `https://www.example.se`.
+        #[serde(default)]
+        pub allowed_origins: Vec<String>,
+        /// Where a plain HTML form post is sent back to; without it a small page says thank you.
+        #[serde(default)]
+        pub thank_you_url: Option<String>,
+    }
+
+    /// A lead source.
+    pub struct LeadSource {
+        pub id: Uuid,
+        pub name: String,
+        pub workflow: String,
+        /// What the website sends as `source_key` (or the `X-Lead-Source-Key` header).
+        pub key: String,
+        pub allowed_origins: Vec<String>,
+        pub thank_you_url: Option<String>,
+        pub archived: bool,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// What became of a posted lead. A repeated post with the same `Idempotency-Key` gets the
+    /// same answer.
+    pub struct LeadReceipt {
+        pub lead_id: Uuid,
+        /// The contact the lead was filed on (none for spam).
+        pub contact_id: Option<Uuid>,
+        /// Whether the contact was created for this lead (else the phone or email matched).
+        pub new_contact: bool,
+        /// `open`, `information` or `spam`.
+        pub status: String,
+    }
+
+    /// A lead (or tip) in an inbox or a shark tank.
+    pub struct InboxItem {
+        pub id: Uuid,
+        /// `lead` or `tip`.
+        pub kind: String,
+        pub workflow: String,
+        /// `open`, `accepted`, `declined`, `contacted`, `not_relevant`, `information`, `spam`.
+        pub status: String,
+        pub source_id: Option<Uuid>,
+        pub source_name: Option<String>,
+        pub contact_id: Option<Uuid>,
+        pub contact_name: Option<String>,
+        /// The listing the lead is about.
+        pub property_id: Option<Uuid>,
+        /// The listing linked when accepted.
+        pub linked_property_id: Option<Uuid>,
+        pub assignee_user_id: Option<Uuid>,
+        pub assignee_office_id: Option<Uuid>,
+        /// Why it went where it went, in the reader's language.
+        pub routing: Option<String>,
+        pub message: Option<String>,
+        /// Every other field the form sent.
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+        pub fields: Option<serde_json::Value>,
+        /// Something to check: `no_coordinate` (routed to the default office), `unknown_listing`.
+        pub flagged: Option<String>,
+        pub decline_reason: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub assigned_at: DateTime<Utc>,
+        pub decided_at: Option<DateTime<Utc>>,
+    }
+
+    /// Open items in one's inbox and in one's office's shark tank.
+    pub struct InboxCounts {
+        pub mine: u64,
+        pub tank: u64,
+    }
+
+    /// Accept an item, linking a listing.
+    pub struct AcceptRequest {
+        pub property_id: Uuid,
+    }
+
+    /// Decline an item.
+    pub struct DeclineRequest {
+        pub reason: String,
+    }
+
     /// A CRM task.
     pub struct Task {
         pub id: Uuid,

@@ -83,7 +83,7 @@ fn Card() -> impl IntoView {
                                 <Demands contact_id=s.id demands=c.demands.clone() currency=cur on_done=bump/>
                             </div>
                         </div>
-                        <HandOver contact_id=s.id on_done=bump/>
+                        <HandOver contact_id=s.id point=c.lat.zip(c.lon) on_done=bump/>
                     </section>
                 }.into_any()
             }
@@ -278,13 +278,30 @@ fn Demands(contact_id: Uuid, demands: Vec<Demand>, currency: String, on_done: im
 }
 
 #[component]
-fn HandOver(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+fn HandOver(contact_id: Uuid, point: Option<(f64, f64)>, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
     let users = LocalResource::new(|| api::get::<Vec<User>>("/api/v1/users"));
     let to = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let email = RwSignal::new(true);
     let status = RwSignal::new(None::<Result<(), String>>);
     let me = move || api::session().me.get();
+    // "Suggest by focus area": the first colleague whose area holds the client's address.
+    let suggested = RwSignal::new(None::<String>);
+    let suggest = move |_| {
+        let Some((lat, lon)) = point else { return };
+        leptos::task::spawn_local(async move {
+            match api::get::<crm_types::Suggestion>(&format!("/api/v1/focus-areas/suggest?lat={lat}&lon={lon}")).await {
+                Ok(s) => match s.users.into_iter().find(|u| me().is_some_and(|m| m.id != u.user_id)) {
+                    Some(u) => {
+                        to.set(u.user_id.to_string());
+                        suggested.set(Some(format!("{} — {}", u.name, u.area)));
+                    }
+                    None => suggested.set(Some(t("areas.nobody"))),
+                },
+                Err(e) => suggested.set(Some(e.error.message)),
+            }
+        });
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(to_user_id) = Uuid::parse_str(&to.get_untracked()) else {
@@ -312,7 +329,7 @@ fn HandOver(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoV
             <summary>{move || t("contact.handover")}</summary>
             <form on:submit=submit>
                 <label>{move || t("contact.handover.to")}
-                    <select id="handover-to" required on:change=move |ev| to.set(event_target_value(&ev))>
+                    <select id="handover-to" required prop:value=to on:change=move |ev| to.set(event_target_value(&ev))>
                         <option value="">"—"</option>
                         {move || {
                             let me = me();
@@ -323,6 +340,12 @@ fn HandOver(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoV
                         }}
                     </select>
                 </label>
+                {point.map(|_| view! {
+                    <p class="row">
+                        <button type="button" class="link" id="handover-suggest" on:click=suggest>{move || t("areas.suggest_button")}</button>
+                        <span class="hint" id="handover-suggestion">{move || suggested.get().unwrap_or_default()}</span>
+                    </p>
+                })}
                 <label>{move || t("contact.handover.message")}
                     <input id="handover-message" type="text" maxlength="2000" prop:value=message on:input=move |ev| message.set(event_target_value(&ev))/>
                 </label>

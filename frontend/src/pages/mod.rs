@@ -1,10 +1,12 @@
 //! One module per screen.
 
 pub mod admin;
+pub mod areas;
 pub mod contact;
 pub mod contact_form;
 pub mod contacts;
 pub mod import;
+pub mod inbox;
 pub mod listings;
 pub mod login;
 pub mod lookup;

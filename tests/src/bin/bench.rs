@@ -620,5 +620,64 @@ async fn main() {
         let backend = if b == "postgres" { Backend::Postgres } else { Backend::Sqlite };
         run(backend, n, &mut out).await;
     }
+    focus_lookup(&mut out);
     println!("{}", out.join("\n"));
+}
+
+/// Which focus areas hold a point, among 100,000 polygons spread over Sweden: the R-tree
+/// against testing every polygon, in one run.
+fn focus_lookup(out: &mut Vec<String>) {
+    use crm_domain::contacts::GeoPoint;
+    use crm_domain::focus::{Coverage, Covered, Shape};
+    let mut rng = StdRng::seed_from_u64(3);
+    let areas: Vec<Covered<usize>> = (0..100_000)
+        .map(|key| {
+            let (x, y) = (rng.gen_range(11.0..24.0), rng.gen_range(55.0..69.0));
+            // Irregular hexagons of 1–5 km across.
+            let r = rng.gen_range(0.005..0.025);
+            let ring: Vec<Value> = (0..=6)
+                .map(|i| {
+                    let a = (i % 6) as f64 / 6.0 * std::f64::consts::TAU;
+                    serde_json::json!([x + r * a.cos() * 1.8, y + r * a.sin()])
+                })
+                .collect();
+            let shape = Shape::from_json(&serde_json::json!({"type": "Polygon", "coordinates": [ring]})).expect("hexagon");
+            Covered {
+                key,
+                distributor: key % 10 == 0,
+                shape,
+            }
+        })
+        .collect();
+    let coverage = Coverage::new(areas);
+    let points: Vec<GeoPoint> = (0..2_000)
+        .map(|_| GeoPoint {
+            lat: rng.gen_range(55.0..69.0),
+            lon: rng.gen_range(11.0..24.0),
+        })
+        .collect();
+    let time = |f: &dyn Fn(GeoPoint) -> usize, points: &[GeoPoint]| {
+        let started = Instant::now();
+        let found: usize = points.iter().map(|p| f(*p)).sum();
+        (started.elapsed().as_secs_f64() * 1e6 / points.len() as f64, found)
+    };
+    let (tree, found_tree) = time(&|p| coverage.covering(p).len(), &points);
+    let (scan, found_scan) = time(&|p| coverage.covering_by_scan(p).len(), &points[..200]);
+    let (_, found_scan_same) = time(&|p| coverage.covering(p).len(), &points[..200]);
+    assert_eq!(found_scan, found_scan_same, "the index and the scan disagree");
+    out.push(String::new());
+    out.push("### Focus areas".into());
+    out.push(String::new());
+    out.push("| what | polygons | lookups | µs per lookup | areas found |".into());
+    out.push("|---|---|---|---|---|".into());
+    out.push(format!(
+        "| R-tree (`Coverage::covering`) | {} | {} | {tree:.2} | {found_tree} |",
+        coverage.len(),
+        points.len()
+    ));
+    out.push(format!(
+        "| every polygon tested | {} | 200 | {scan:.1} | {found_scan} |",
+        coverage.len()
+    ));
+    out.push(format!("| the R-tree is faster by | | | {:.0}× | |", scan / tree));
 }

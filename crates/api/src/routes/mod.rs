@@ -3,8 +3,10 @@
 pub mod admin;
 pub mod auth;
 pub mod contacts;
+pub mod focus;
 pub mod health;
 pub mod imports;
+pub mod leads;
 pub mod properties;
 pub mod tasks;
 
@@ -17,6 +19,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     imports::configure(cfg);
     properties::configure(cfg);
     admin::configure(cfg);
+    focus::configure(cfg);
+    leads::configure(cfg);
     tasks::configure(cfg);
 }
 

@@ -157,6 +157,33 @@ pub(crate) async fn lock_contact(db: &impl ConnectionTrait, viewer: &Viewer, id:
         .ok_or(StoreError::NotFound("contact"))
 }
 
+/// Writes a new contact (with its search tokens, count and "created" entry) in the caller's
+/// transaction; the owner is already checked.
+pub(crate) async fn create_contact_in(
+    txn: &sea_orm::DatabaseTransaction,
+    viewer: &Viewer,
+    data: &ContactData,
+    owner: UserId,
+    office: OfficeId,
+) -> Result<ContactRecord, StoreError> {
+    let company = viewer.company_id;
+    let id = ContactId::new();
+    let am = new_contact(viewer, id, owner, office, Utc::now(), data);
+    let m = contacts::Entity::insert(am).exec_with_returning(txn).await?;
+    let record = to_record(m);
+    index::insert_tokens(txn, company, &[(id, data, record.placement())]).await?;
+    index::count(txn, company, record.placement(), 1).await?;
+    add_timeline(
+        txn,
+        company,
+        id,
+        TimelineEvent::new("created", json!({"kind": data.kind.as_str()})),
+        Some(viewer.user_id),
+    )
+    .await?;
+    Ok(record)
+}
+
 /// Moves everything a user owns to the user's new office: contacts (whose office is their
 /// owner's), with their search entries and counts, the listings they broker and the demands
 /// they handle.
@@ -236,22 +263,8 @@ impl Store {
                 "that colleague cannot work with clients",
             ));
         }
-        let id = ContactId::new();
-        let now = Utc::now();
-        let am = new_contact(viewer, id, owner, owner_user.office_id, now, data);
         let txn = self.write().await?;
-        let m = contacts::Entity::insert(am).exec_with_returning(&txn).await?;
-        let record = to_record(m);
-        index::insert_tokens(&txn, company, &[(id, data, record.placement())]).await?;
-        index::count(&txn, company, record.placement(), 1).await?;
-        add_timeline(
-            &txn,
-            company,
-            id,
-            TimelineEvent::new("created", json!({"kind": data.kind.as_str()})),
-            Some(viewer.user_id),
-        )
-        .await?;
+        let record = create_contact_in(&txn, viewer, data, owner, owner_user.office_id).await?;
         txn.commit().await?;
         Ok(record)
     }

@@ -1,0 +1,755 @@
+//! Lead sources and the inbox. A website's post becomes a lead in one transaction: the answer
+//! of an idempotent post, the contact (found by phone or email, or created), the routing
+//! decision and a history entry; a user's actions on an item follow the domain's state machine,
+//! and of many claims on a shark-tank item exactly one wins.
+
+use chrono::{DateTime, Utc};
+use crm_domain::contacts::{ContactData, GeoPoint};
+use crm_domain::leads::{Action, Assignee, Flow, Status, TransitionError, Workflow, apply, initial, may_claim};
+use crm_domain::org::{Role, parse_name};
+use crm_domain::permissions::Viewer;
+use crm_domain::routing::{Routing, route};
+use crm_domain::{CompanyId, ContactId, OfficeId, PropertyId, UserId};
+use rand::Rng;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::contacts::{TimelineEvent, add_timeline, create_contact_in};
+use crate::entities::{idempotency_keys, inbox_items, lead_sources, offices, properties};
+use crate::org::User;
+use crate::{Store, StoreError};
+
+/// Lead sources one company may have.
+pub const MAX_SOURCES: usize = 500;
+/// Origins a source may allow.
+pub const MAX_ORIGINS: usize = 20;
+
+/// A lead source as administrators see it.
+#[derive(Debug, Clone)]
+pub struct LeadSource {
+    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub name: String,
+    pub workflow: Workflow,
+    /// What a website sends to identify the source (it is public: it sits in the page).
+    pub key: String,
+    pub allowed_origins: Vec<String>,
+    pub thank_you_url: Option<String>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A lead source to save.
+#[derive(Debug, Clone)]
+pub struct LeadSourceInput {
+    pub name: String,
+    pub workflow: Workflow,
+    pub allowed_origins: Vec<String>,
+    pub thank_you_url: Option<String>,
+}
+
+fn public_key(company: CompanyId, id: Uuid, secret: &str) -> String {
+    format!("ls_{}_{}_{secret}", company.0.simple(), id.simple())
+}
+
+fn to_source(m: lead_sources::Model) -> LeadSource {
+    let company = CompanyId(m.company_id);
+    LeadSource {
+        id: m.id,
+        company_id: company,
+        key: public_key(company, m.id, &m.key_secret),
+        name: m.name,
+        workflow: Workflow::parse(&m.workflow).unwrap_or(Workflow::AcceptOrDecline),
+        allowed_origins: serde_json::from_value(m.allowed_origins).unwrap_or_default(),
+        thank_you_url: m.thank_you_url,
+        archived_at: m.archived_at,
+        created_at: m.created_at,
+    }
+}
+
+/// A lead as posted, checked by the API.
+#[derive(Debug, Clone)]
+pub struct IncomingLead {
+    /// The person, as the form gave them (matched to an existing contact by phone or email);
+    /// none for spam, which is kept as it came and files no contact.
+    pub data: Option<ContactData>,
+    pub message: Option<String>,
+    /// Where the client lives, when known.
+    pub point: Option<GeoPoint>,
+    /// The listing the lead is about.
+    pub listing: Option<PropertyId>,
+    /// The honeypot was filled in.
+    pub spam: bool,
+    /// Every other field of the form, kept as sent.
+    pub fields: Value,
+}
+
+/// What became of a posted lead; also the answer replayed for a repeated idempotent post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub lead_id: Uuid,
+    pub contact_id: Option<Uuid>,
+    pub new_contact: bool,
+    pub status: Status,
+}
+
+/// A post with an `Idempotency-Key`: the key and a hash of the request.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// A tip or lead in someone's inbox or an office's shark tank.
+#[derive(Debug, Clone)]
+pub struct InboxItem {
+    pub id: Uuid,
+    pub flow: Flow,
+    pub source_id: Option<Uuid>,
+    pub sender_id: Option<UserId>,
+    pub contact_id: Option<ContactId>,
+    pub property_id: Option<PropertyId>,
+    pub linked_property_id: Option<PropertyId>,
+    pub status: Status,
+    pub assignee: Option<Assignee>,
+    pub routing: Option<Routing>,
+    pub message: Option<String>,
+    pub fields: Option<Value>,
+    pub flagged: Option<String>,
+    pub decline_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub assigned_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<UserId>,
+}
+
+fn to_item(m: inbox_items::Model) -> InboxItem {
+    let workflow = Workflow::parse(&m.workflow).unwrap_or(Workflow::AcceptOrDecline);
+    InboxItem {
+        id: m.id,
+        flow: if m.kind == "tip" { Flow::Tip } else { Flow::Lead(workflow) },
+        source_id: m.source_id,
+        sender_id: m.sender_id.map(UserId),
+        contact_id: m.contact_id.map(ContactId),
+        property_id: m.property_id.map(PropertyId),
+        linked_property_id: m.linked_property_id.map(PropertyId),
+        status: Status::parse(&m.status).unwrap_or(Status::Open),
+        assignee: match (m.assignee_user_id, m.assignee_office_id) {
+            (Some(u), _) => Some(Assignee::User(UserId(u))),
+            (None, Some(o)) => Some(Assignee::Office(OfficeId(o))),
+            (None, None) => None,
+        },
+        routing: m.routing.and_then(|r| serde_json::from_value(r).ok()),
+        message: m.message,
+        fields: m.fields,
+        flagged: m.flagged,
+        decline_reason: m.decline_reason,
+        created_at: m.created_at,
+        assigned_at: m.assigned_at,
+        decided_at: m.decided_at,
+        decided_by: m.decided_by.map(UserId),
+    }
+}
+
+/// Which inbox to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Box {
+    /// Items assigned to the reader.
+    Mine,
+    /// The shark tank of the reader's office.
+    Tank,
+}
+
+fn check_origins(origins: &[String]) -> Result<(), StoreError> {
+    if origins.len() > MAX_ORIGINS {
+        return Err(StoreError::invalid(
+            "allowed_origins",
+            "too_many",
+            format!("at most {MAX_ORIGINS} origins"),
+        ));
+    }
+    for (i, o) in origins.iter().enumerate() {
+        let ok = (o.starts_with("https://") || o.starts_with("http://"))
+            && !o.ends_with('/')
+            && o.len() <= 200
+            && !o[o.find("//").map_or(0, |p| p + 2)..].contains('/');
+        if !ok {
+            return Err(StoreError::invalid(
+                format!("allowed_origins[{i}]"),
+                "invalid_origin",
+                "an origin is a scheme and a host, such as https://www.example.se",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_url(url: &Option<String>) -> Result<(), StoreError> {
+    if let Some(u) = url
+        && (!(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 500)
+    {
+        return Err(StoreError::invalid(
+            "thank_you_url",
+            "invalid_url",
+            "an http(s) address of at most 500 characters",
+        ));
+    }
+    Ok(())
+}
+
+impl Store {
+    pub async fn lead_sources(&self, company: CompanyId) -> Result<Vec<LeadSource>, StoreError> {
+        Ok(lead_sources::Entity::find()
+            .filter(lead_sources::Column::CompanyId.eq(company.0))
+            .order_by_asc(lead_sources::Column::Name)
+            .limit(MAX_SOURCES as u64)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(to_source)
+            .collect())
+    }
+
+    pub async fn lead_source(&self, company: CompanyId, id: Uuid) -> Result<LeadSource, StoreError> {
+        lead_sources::Entity::find_by_id((company.0, id))
+            .one(&self.db)
+            .await?
+            .map(to_source)
+            .ok_or(StoreError::NotFound("lead source"))
+    }
+
+    /// Creates (`id == None`) or changes a lead source. Its key is made once and never changes.
+    pub async fn save_lead_source(&self, company: CompanyId, id: Option<Uuid>, input: LeadSourceInput) -> Result<LeadSource, StoreError> {
+        let name = parse_name(&input.name).map_err(|e| StoreError::invalid("name", "invalid_name", e.to_string()))?;
+        check_origins(&input.allowed_origins)?;
+        check_url(&input.thank_you_url)?;
+        let now = Utc::now();
+        let origins = json!(input.allowed_origins);
+        let txn = self.write().await?;
+        let id = match id {
+            Some(id) => {
+                let res = lead_sources::Entity::update_many()
+                    .col_expr(lead_sources::Column::Name, Expr::value(name))
+                    .col_expr(lead_sources::Column::Workflow, Expr::value(input.workflow.as_str()))
+                    .col_expr(lead_sources::Column::AllowedOrigins, Expr::value(origins))
+                    .col_expr(lead_sources::Column::ThankYouUrl, Expr::value(input.thank_you_url))
+                    .col_expr(lead_sources::Column::UpdatedAt, Expr::value(now))
+                    .filter(lead_sources::Column::CompanyId.eq(company.0))
+                    .filter(lead_sources::Column::Id.eq(id))
+                    .exec(&txn)
+                    .await?;
+                if res.rows_affected == 0 {
+                    return Err(StoreError::NotFound("lead source"));
+                }
+                id
+            }
+            None => {
+                let count = lead_sources::Entity::find()
+                    .filter(lead_sources::Column::CompanyId.eq(company.0))
+                    .select_only()
+                    .column(lead_sources::Column::Id)
+                    .limit(MAX_SOURCES as u64)
+                    .into_tuple::<Uuid>()
+                    .all(&txn)
+                    .await?
+                    .len();
+                if count >= MAX_SOURCES {
+                    return Err(StoreError::invalid(
+                        "",
+                        "too_many",
+                        format!("a company has at most {MAX_SOURCES} lead sources"),
+                    ));
+                }
+                let id = Uuid::now_v7();
+                let secret: String = rand::thread_rng()
+                    .sample_iter(&rand::distributions::Alphanumeric)
+                    .take(24)
+                    .map(char::from)
+                    .collect();
+                lead_sources::Entity::insert(lead_sources::ActiveModel {
+                    company_id: Set(company.0),
+                    id: Set(id),
+                    name: Set(name),
+                    workflow: Set(input.workflow.as_str().to_owned()),
+                    key_secret: Set(secret),
+                    allowed_origins: Set(origins),
+                    thank_you_url: Set(input.thank_you_url),
+                    archived_at: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                })
+                .exec_without_returning(&txn)
+                .await?;
+                id
+            }
+        };
+        txn.commit().await?;
+        self.lead_source(company, id).await
+    }
+
+    /// Archives a source (its posts are refused) or makes it active again.
+    pub async fn archive_lead_source(&self, company: CompanyId, id: Uuid, archived: bool) -> Result<LeadSource, StoreError> {
+        let res = lead_sources::Entity::update_many()
+            .col_expr(lead_sources::Column::ArchivedAt, Expr::value(archived.then(Utc::now)))
+            .col_expr(lead_sources::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(lead_sources::Column::CompanyId.eq(company.0))
+            .filter(lead_sources::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound("lead source"));
+        }
+        self.lead_source(company, id).await
+    }
+
+    /// The source a website's key names, archived or not; `NotFound` for a key that names none.
+    pub async fn lead_source_by_key(&self, key: &str) -> Result<LeadSource, StoreError> {
+        let mut parts = key.strip_prefix("ls_").unwrap_or_default().splitn(3, '_');
+        let (Some(company), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(StoreError::NotFound("lead source"));
+        };
+        let (Ok(company), Ok(id)) = (Uuid::parse_str(company), Uuid::parse_str(id)) else {
+            return Err(StoreError::NotFound("lead source"));
+        };
+        let source = lead_sources::Entity::find_by_id((company, id))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound("lead source"))?;
+        // Compared in constant time, though the key is no secret: it sits in the website's page.
+        let same = source.key_secret.len() == secret.len()
+            && source.key_secret.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if !same {
+            return Err(StoreError::NotFound("lead source"));
+        }
+        Ok(to_source(source))
+    }
+
+    /// The office that takes what no focus area takes: the company's first office.
+    pub async fn default_office(&self, company: CompanyId) -> Result<OfficeId, StoreError> {
+        offices::Entity::find()
+            .filter(offices::Column::CompanyId.eq(company.0))
+            .order_by_asc(offices::Column::CreatedAt)
+            .order_by_asc(offices::Column::Id)
+            .one(&self.db)
+            .await?
+            .map(|o| OfficeId(o.id))
+            .ok_or(StoreError::NotFound("office"))
+    }
+
+    /// Who holds a new contact that came with a lead for an office's shark tank until someone
+    /// claims it: the office's administrator or manager, else its longest-serving colleague who
+    /// works with clients, else the company's administrator.
+    async fn keeper(&self, company: CompanyId, office: OfficeId) -> Result<User, StoreError> {
+        let users = self.users(company).await?;
+        let able = |u: &&User| u.active && u.permissions.work_with_clients;
+        let rank = |u: &User| match u.role {
+            Role::Administrator => 0,
+            Role::OfficeManager => 1,
+            _ => 2,
+        };
+        let mut here: Vec<&User> = users.iter().filter(able).filter(|u| u.office_id == office).collect();
+        here.sort_by_key(|u| (rank(u), u.id));
+        if let Some(u) = here.first() {
+            return Ok((*u).clone());
+        }
+        users
+            .iter()
+            .filter(able)
+            .find(|u| u.permissions.admin)
+            .cloned()
+            .ok_or(StoreError::NotFound("user"))
+    }
+
+    /// Stores a posted lead (see the module documentation). With an idempotency key already
+    /// used for the same request, nothing is written and the first receipt is returned; with
+    /// the key used for another request, a 422.
+    #[tracing::instrument(level = "debug", skip_all, fields(source = %source.id))]
+    pub async fn receive_lead(
+        &self,
+        source: &LeadSource,
+        lead: IncomingLead,
+        idem: Option<Idempotency>,
+    ) -> Result<(Receipt, bool), StoreError> {
+        let company = source.company_id;
+        // Read before the write transaction: what routing needs.
+        let default_office = self.default_office(company).await?;
+        let listing = match lead.listing {
+            Some(p) => properties::Entity::find_by_id((company.0, p.0)).one(&self.db).await?,
+            None => None,
+        };
+        let flow = Flow::Lead(source.workflow);
+        let status = initial(flow, lead.spam);
+        let (routing, flagged) = if lead.spam {
+            (None, None)
+        } else {
+            let coverage = self.coverage(company).await?;
+            let routing = route(
+                listing.as_ref().map(|l| (PropertyId(l.id), UserId(l.broker_id))),
+                lead.point,
+                &coverage.offices,
+                &coverage.users,
+                default_office,
+            );
+            let flagged = match (&lead.listing, &listing, lead.point) {
+                (Some(_), None, _) => Some("unknown_listing".to_owned()),
+                (_, None, None) => Some("no_coordinate".to_owned()),
+                _ => None,
+            };
+            (Some(routing), flagged)
+        };
+        let owner = match routing.as_ref().map(|r| r.to) {
+            Some(Assignee::User(u)) => self.user(company, u).await?,
+            Some(Assignee::Office(o)) => self.keeper(company, o).await?,
+            None => self.keeper(company, default_office).await?,
+        };
+        let existing = match &lead.data {
+            Some(data) => self
+                .find_duplicates(company, &[data])
+                .await?
+                .into_iter()
+                .next()
+                .and_then(|ids| ids.into_iter().min_by_key(|c| c.0)),
+            None => None,
+        };
+
+        let txn = self.write().await?;
+        if let Some(idem) = &idem {
+            let claimed = idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
+                company_id: Set(company.0),
+                scope: Set(source.id),
+                key: Set(idem.key.clone()),
+                request_hash: Set(idem.request_hash.clone()),
+                status: Set(0),
+                response: Set(json!(null)),
+                created_at: Set(Utc::now()),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    idempotency_keys::Column::CompanyId,
+                    idempotency_keys::Column::Scope,
+                    idempotency_keys::Column::Key,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            if claimed == 0 {
+                let first = idempotency_keys::Entity::find_by_id((company.0, source.id, idem.key.clone()))
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| StoreError::Internal("an idempotency key vanished".into()))?;
+                if first.request_hash != idem.request_hash {
+                    return Err(StoreError::invalid(
+                        "Idempotency-Key",
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was used for another request",
+                    ));
+                }
+                let receipt = serde_json::from_value(first.response).map_err(|e| StoreError::Internal(e.to_string()))?;
+                return Ok((receipt, true));
+            }
+        }
+        let viewer = owner.viewer();
+        let (contact_id, new_contact) = match (&lead.data, existing) {
+            (None, _) => (None, false),
+            (Some(_), Some(id)) => (Some(id), false),
+            (Some(data), None) => {
+                let c = create_contact_in(&txn, &viewer, data, owner.id, owner.office_id).await?;
+                (Some(c.id), true)
+            }
+        };
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        let (user, office) = match routing.as_ref().map(|r| r.to) {
+            Some(Assignee::User(u)) => (Some(u.0), None),
+            Some(Assignee::Office(o)) => (None, Some(o.0)),
+            None => (None, Some(default_office.0)),
+        };
+        inbox_items::Entity::insert(inbox_items::ActiveModel {
+            company_id: Set(company.0),
+            id: Set(id),
+            kind: Set("lead".into()),
+            workflow: Set(source.workflow.as_str().into()),
+            source_id: Set(Some(source.id)),
+            sender_id: Set(None),
+            contact_id: Set(contact_id.map(|c| c.0)),
+            contact_created: Set(new_contact),
+            property_id: Set(listing.as_ref().map(|l| l.id)),
+            linked_property_id: Set(None),
+            status: Set(status.as_str().into()),
+            assignee_user_id: Set(user),
+            assignee_office_id: Set(office),
+            routing: Set(routing.as_ref().map(|r| json!(r))),
+            message: Set(lead.message.clone()),
+            fields: Set(Some(lead.fields.clone())),
+            spam: Set(lead.spam),
+            flagged: Set(flagged),
+            decline_reason: Set(None),
+            created_at: Set(now),
+            assigned_at: Set(now),
+            redistribute_at: Set(None),
+            redistributed_at: Set(None),
+            decided_at: Set(None),
+            decided_by: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        if let Some(contact) = contact_id {
+            let mut event = TimelineEvent::new(
+                "lead_received",
+                json!({"source": source.name, "workflow": source.workflow.as_str(), "message": lead.message, "lead_id": id}),
+            );
+            if let Some(l) = &listing {
+                event = event.about_property(PropertyId(l.id));
+            }
+            add_timeline(&txn, company, contact, event, None).await?;
+        }
+        let receipt = Receipt {
+            lead_id: id,
+            contact_id: contact_id.map(|c| c.0),
+            new_contact,
+            status,
+        };
+        if let Some(idem) = &idem {
+            idempotency_keys::Entity::update_many()
+                .col_expr(idempotency_keys::Column::Status, Expr::value(201))
+                .col_expr(idempotency_keys::Column::Response, Expr::value(json!(receipt)))
+                .filter(idempotency_keys::Column::CompanyId.eq(company.0))
+                .filter(idempotency_keys::Column::Scope.eq(source.id))
+                .filter(idempotency_keys::Column::Key.eq(idem.key.clone()))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok((receipt, false))
+    }
+
+    /// The display names of contacts by id (for labels; visibility is the caller's matter).
+    pub async fn contact_names(
+        &self,
+        company: CompanyId,
+        ids: &[ContactId],
+    ) -> Result<std::collections::HashMap<ContactId, String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let ids: Vec<Uuid> = ids.iter().map(|c| c.0).collect();
+        Ok(self
+            .contacts_by_id(company, ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.data.display_name()))
+            .collect())
+    }
+
+    /// A page of an inbox, newest first: the reader's own items, or their office's shark tank
+    /// (open items only there).
+    pub async fn inbox(
+        &self,
+        viewer: &Viewer,
+        which: Box,
+        status: Option<Status>,
+        before: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<InboxItem>, StoreError> {
+        let mut q = inbox_items::Entity::find().filter(inbox_items::Column::CompanyId.eq(viewer.company_id.0));
+        q = match which {
+            Box::Mine => q.filter(inbox_items::Column::AssigneeUserId.eq(viewer.user_id.0)),
+            Box::Tank => q
+                .filter(inbox_items::Column::AssigneeOfficeId.eq(viewer.office_id.0))
+                .filter(inbox_items::Column::AssigneeUserId.is_null()),
+        };
+        let status = match which {
+            Box::Tank => Some(Status::Open),
+            Box::Mine => status,
+        };
+        if let Some(s) = status {
+            q = q.filter(inbox_items::Column::Status.eq(s.as_str()));
+        }
+        if let Some(b) = before {
+            q = q.filter(inbox_items::Column::Id.lt(b));
+        }
+        Ok(q.order_by_desc(inbox_items::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(to_item)
+            .collect())
+    }
+
+    /// How many open items wait in the reader's inbox and in their office's shark tank.
+    pub async fn inbox_counts(&self, viewer: &Viewer) -> Result<(u64, u64), StoreError> {
+        use sea_orm::PaginatorTrait;
+        let open = |q: sea_orm::Select<inbox_items::Entity>| {
+            q.filter(inbox_items::Column::CompanyId.eq(viewer.company_id.0))
+                .filter(inbox_items::Column::Status.eq(Status::Open.as_str()))
+        };
+        let mine = open(inbox_items::Entity::find())
+            .filter(inbox_items::Column::AssigneeUserId.eq(viewer.user_id.0))
+            .count(&self.db)
+            .await?;
+        let tank = open(inbox_items::Entity::find())
+            .filter(inbox_items::Column::AssigneeOfficeId.eq(viewer.office_id.0))
+            .filter(inbox_items::Column::AssigneeUserId.is_null())
+            .count(&self.db)
+            .await?;
+        Ok((mine, tank))
+    }
+
+    /// An item the viewer may see: their own, their office's shark tank's, or any for an
+    /// administrator.
+    pub async fn inbox_item(&self, viewer: &Viewer, id: Uuid) -> Result<InboxItem, StoreError> {
+        let item = inbox_items::Entity::find_by_id((viewer.company_id.0, id))
+            .one(&self.db)
+            .await?
+            .map(to_item)
+            .ok_or(StoreError::NotFound("inbox item"))?;
+        let sees = viewer.permissions.admin
+            || match item.assignee {
+                Some(Assignee::User(u)) => u == viewer.user_id,
+                Some(Assignee::Office(o)) => o == viewer.office_id,
+                None => false,
+            };
+        if sees { Ok(item) } else { Err(StoreError::NotFound("inbox item")) }
+    }
+
+    /// The assignee (or an administrator) acts on an item: accept with a listing linked,
+    /// decline with a reason, mark contacted or not relevant. The status changes only from
+    /// open, so of two racing actions one wins and the other is refused.
+    pub async fn act_on_item(&self, viewer: &Viewer, id: Uuid, action: Action) -> Result<InboxItem, StoreError> {
+        let item = self.inbox_item(viewer, id).await?;
+        if item.assignee != Some(Assignee::User(viewer.user_id)) && !viewer.permissions.admin {
+            return Err(StoreError::Forbidden("claim the item before working it"));
+        }
+        let next = apply(item.flow, item.status, &action).map_err(transition)?;
+        if let Action::Accept { property } = &action {
+            properties::Entity::find_by_id((viewer.company_id.0, property.0))
+                .one(&self.db)
+                .await?
+                .ok_or_else(|| StoreError::invalid("property_id", "unknown_property", "no such listing in this company"))?;
+        }
+        let now = Utc::now();
+        let txn = self.write().await?;
+        let mut update = inbox_items::Entity::update_many()
+            .col_expr(inbox_items::Column::Status, Expr::value(next.as_str()))
+            .col_expr(inbox_items::Column::DecidedAt, Expr::value(now))
+            .col_expr(inbox_items::Column::DecidedBy, Expr::value(viewer.user_id.0));
+        match &action {
+            Action::Accept { property } => update = update.col_expr(inbox_items::Column::LinkedPropertyId, Expr::value(property.0)),
+            Action::Decline { reason } => update = update.col_expr(inbox_items::Column::DeclineReason, Expr::value(reason.trim())),
+            _ => {}
+        }
+        let res = update
+            .filter(inbox_items::Column::CompanyId.eq(viewer.company_id.0))
+            .filter(inbox_items::Column::Id.eq(id))
+            .filter(inbox_items::Column::Status.eq(Status::Open.as_str()))
+            .exec(&txn)
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::Refused {
+                code: "item_closed",
+                message: "someone acted on this item first".into(),
+            });
+        }
+        if let Some(contact) = item.contact_id {
+            let mut event = TimelineEvent::new(
+                "lead_decided",
+                json!({"status": next.as_str(), "reason": match &action { Action::Decline { reason } => Some(reason.trim()), _ => None }}),
+            );
+            if let Action::Accept { property } = &action {
+                event = event.about_property(*property);
+            }
+            add_timeline(&txn, viewer.company_id, contact, event, Some(viewer.user_id)).await?;
+        }
+        txn.commit().await?;
+        self.inbox_item(viewer, id).await
+    }
+
+    /// Claims an item from the viewer's office's shark tank. Of many claims at once exactly one
+    /// wins; the others are told someone was first.
+    pub async fn claim_item(&self, viewer: &Viewer, id: Uuid) -> Result<InboxItem, StoreError> {
+        // Read without the visibility rule: an item someone in the office claimed a moment ago
+        // is no longer the viewer's to see, but the answer is "someone was first", not "no such".
+        let row = inbox_items::Entity::find_by_id((viewer.company_id.0, id))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound("inbox item"))?;
+        if row.assignee_office_id != Some(viewer.office_id.0) {
+            return match row.assignee_user_id {
+                Some(u) if u == viewer.user_id.0 => Err(StoreError::Refused {
+                    code: "not_claimable",
+                    message: "this item is already yours".into(),
+                }),
+                _ if viewer.permissions.admin => Err(StoreError::Refused {
+                    code: "not_claimable",
+                    message: "this item is not waiting in your office's shark tank".into(),
+                }),
+                _ => Err(StoreError::NotFound("inbox item")),
+            };
+        }
+        let item = to_item(row);
+        if item.status.is_open() && matches!(item.assignee, Some(Assignee::User(_))) {
+            return Err(StoreError::Refused {
+                code: "already_claimed",
+                message: "someone claimed this item first".into(),
+            });
+        }
+        let Some(assignee) = item.assignee else {
+            return Err(StoreError::NotFound("inbox item"));
+        };
+        if !may_claim(item.status, assignee, viewer.office_id) {
+            return Err(StoreError::Refused {
+                code: "not_claimable",
+                message: "this item is not waiting in your office's shark tank".into(),
+            });
+        }
+        let now = Utc::now();
+        let txn = self.write().await?;
+        let res = inbox_items::Entity::update_many()
+            .col_expr(inbox_items::Column::AssigneeUserId, Expr::value(viewer.user_id.0))
+            .col_expr(inbox_items::Column::AssignedAt, Expr::value(now))
+            .filter(inbox_items::Column::CompanyId.eq(viewer.company_id.0))
+            .filter(inbox_items::Column::Id.eq(id))
+            .filter(inbox_items::Column::Status.eq(Status::Open.as_str()))
+            .filter(
+                Condition::all()
+                    .add(inbox_items::Column::AssigneeOfficeId.eq(viewer.office_id.0))
+                    .add(inbox_items::Column::AssigneeUserId.is_null()),
+            )
+            .exec(&txn)
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::Refused {
+                code: "already_claimed",
+                message: "someone claimed this item first".into(),
+            });
+        }
+        if let Some(contact) = item.contact_id {
+            add_timeline(
+                &txn,
+                viewer.company_id,
+                contact,
+                TimelineEvent::new("lead_claimed", json!({})),
+                Some(viewer.user_id),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        self.inbox_item(viewer, id).await
+    }
+}
+
+fn transition(e: TransitionError) -> StoreError {
+    match e {
+        TransitionError::ReasonMissing => StoreError::invalid("reason", e.code(), e.to_string()),
+        other => StoreError::Refused {
+            code: other.code(),
+            message: other.to_string(),
+        },
+    }
+}

@@ -1,0 +1,261 @@
+//! The broker's inbox (leads assigned to them) and their office's shark tank, with the actions
+//! each lead's workflow allows; and the administration of lead sources with the form snippet a
+//! website pastes in.
+
+use crm_types::{AcceptRequest, DeclineRequest, InboxItem, LeadSource, LeadSourceWrite, Page, Property, Slice};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::{self, enc};
+use crate::i18n::{date_time, t};
+use crate::pages::login::RequireSession;
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    view! { <RequireSession><Inbox/></RequireSession> }
+}
+
+#[component]
+fn Inbox() -> impl IntoView {
+    let which = RwSignal::new("mine".to_owned());
+    let items = RwSignal::new(Vec::<InboxItem>::new());
+    let next = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let load = move |cursor: Option<String>| {
+        let url = format!(
+            "/api/v1/inbox?box={}&limit=50{}",
+            which.get_untracked(),
+            cursor.as_deref().map(|c| format!("&cursor={}", enc(c))).unwrap_or_default()
+        );
+        leptos::task::spawn_local(async move {
+            match api::get::<Slice<InboxItem>>(&url).await {
+                Ok(page) => {
+                    if cursor.is_none() {
+                        items.set(page.items);
+                    } else {
+                        items.update(|i| i.extend(page.items));
+                    }
+                    next.set(page.next_cursor);
+                }
+                Err(e) => error.set(Some(e.error.message)),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        which.get();
+        api::session().changed.get();
+        load(None);
+    });
+    // The user's listings, to link one when accepting.
+    let listings = LocalResource::new(move || {
+        let me = api::session().me.get().map(|m| m.id);
+        async move {
+            match me {
+                Some(id) => api::get::<Page<Property>>(&format!("/api/v1/properties?broker_id={id}&limit=200"))
+                    .await
+                    .map(|p| p.items)
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            }
+        }
+    });
+    let run = move |url: String, body: serde_json::Value| {
+        leptos::task::spawn_local(async move {
+            match api::post::<_, InboxItem>(&url, &body).await {
+                Ok(_) => {
+                    error.set(None);
+                    api::touch();
+                }
+                Err(e) => error.set(Some(e.error.message)),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <header class="row">
+                <h1>{move || t("inbox.title")}</h1>
+                <span class="spacer"></span>
+                <select id="inbox-box" on:change=move |ev| which.set(event_target_value(&ev))>
+                    <option value="mine">{move || t("inbox.mine")}</option>
+                    <option value="tank">{move || t("inbox.tank")}</option>
+                </select>
+            </header>
+            {move || error.get().map(|e| view! { <p class="error" id="inbox-error">{e}</p> })}
+            <Show when=move || !items.get().is_empty() fallback=move || view! { <p class="muted">{t("inbox.empty")}</p> }>
+                <ul class="inbox" id="inbox-items">
+                    <For each=move || items.get() key=|i| (i.id, i.status.clone(), i.assignee_user_id) let:item>
+                        {
+                            let id = item.id;
+                            let open = item.status == "open";
+                            let in_tank = item.assignee_user_id.is_none();
+                            let workflow = item.workflow.clone();
+                            let reason = RwSignal::new(String::new());
+                            let property = RwSignal::new(String::new());
+                            view! {
+                                <li class="card inbox-item">
+                                    <div class="row">
+                                        <strong>{match (item.contact_id, item.contact_name.clone()) {
+                                            (Some(c), Some(n)) => view! { <A href=format!("/contacts/{c}")>{n}</A> }.into_any(),
+                                            _ => view! { <span>"—"</span> }.into_any(),
+                                        }}</strong>
+                                        <span class="muted">{item.source_name.clone().unwrap_or_default()}</span>
+                                        <span class="spacer"></span>
+                                        <span class="status">{t(&format!("inbox.status.{}", item.status))}</span>
+                                        <span class="muted">{date_time(&item.created_at)}</span>
+                                    </div>
+                                    {item.message.clone().map(|m| view! { <p>{m}</p> })}
+                                    {item.routing.clone().map(|r| view! { <p class="hint">{t("inbox.routed")}" "{r}</p> })}
+                                    {item.flagged.clone().map(|f| view! { <p class="warning">{t(&format!("inbox.flag.{f}"))}</p> })}
+                                    {item.decline_reason.clone().map(|r| view! { <p class="hint">{r}</p> })}
+                                    <Show when=move || open>
+                                        <div class="row wrap actions">
+                                            {if in_tank {
+                                                view! { <button class="claim" on:click=move |_| run(format!("/api/v1/inbox/{id}/claim"), serde_json::json!({}))>{t("inbox.claim")}</button> }.into_any()
+                                            } else if workflow == "contact_or_dismiss" {
+                                                view! {
+                                                    <button class="contacted" on:click=move |_| run(format!("/api/v1/inbox/{id}/contacted"), serde_json::json!({}))>{t("inbox.contacted")}</button>
+                                                    <button class="link" on:click=move |_| run(format!("/api/v1/inbox/{id}/not-relevant"), serde_json::json!({}))>{t("inbox.not_relevant")}</button>
+                                                }.into_any()
+                                            } else {
+                                                view! {
+                                                    <select class="accept-listing" on:change=move |ev| property.set(event_target_value(&ev))>
+                                                        <option value="">{t("inbox.choose_listing")}</option>
+                                                        {move || listings.get().unwrap_or_default().into_iter().map(|p| view! {
+                                                            <option value=p.id.to_string()>{p.title}</option>
+                                                        }).collect_view()}
+                                                    </select>
+                                                    <button class="accept" on:click=move |_| {
+                                                        if let Ok(property_id) = uuid::Uuid::parse_str(&property.get_untracked()) {
+                                                            run(format!("/api/v1/inbox/{id}/accept"), serde_json::json!(AcceptRequest { property_id }));
+                                                        }
+                                                    }>{t("inbox.accept")}</button>
+                                                    <A href="/listings/new">{t("inbox.new_listing")}</A>
+                                                    <input class="decline-reason" placeholder=t("inbox.reason") bind:value=reason/>
+                                                    <button class="link" on:click=move |_| run(format!("/api/v1/inbox/{id}/decline"), serde_json::json!(DeclineRequest { reason: reason.get_untracked() }))>{t("inbox.decline")}</button>
+                                                }.into_any()
+                                            }}
+                                        </div>
+                                    </Show>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+            </Show>
+            <Show when=move || next.get().is_some()>
+                <button class="link" on:click=move |_| load(next.get_untracked())>{move || t("common.more")}</button>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+pub fn LeadSourcesPage() -> impl IntoView {
+    view! { <RequireSession><LeadSources/></RequireSession> }
+}
+
+/// The HTML a website pastes in to post leads to this source.
+fn snippet(key: &str) -> String {
+    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    format!(
+        r#"<form method="post" action="{origin}/api/v1/public/leads">
+  <input type="hidden" name="source_key" value="{key}">
+  <input name="name" placeholder="Name" required>
+  <input name="email" type="email" placeholder="Email">
+  <input name="phone" type="tel" placeholder="Phone">
+  <textarea name="message" placeholder="Message"></textarea>
+  <!-- Left empty by people, filled in by robots: keep it hidden. -->
+  <input name="website" tabindex="-1" autocomplete="off" style="display:none">
+  <button type="submit">Send</button>
+</form>"#
+    )
+}
+
+#[component]
+fn LeadSources() -> impl IntoView {
+    let reload = RwSignal::new(0u32);
+    let sources = LocalResource::new(move || {
+        reload.get();
+        api::get::<Vec<LeadSource>>("/api/v1/lead-sources")
+    });
+    let error = RwSignal::new(None::<String>);
+    let name = RwSignal::new(String::new());
+    let workflow = RwSignal::new("accept_or_decline".to_owned());
+    let origins = RwSignal::new(String::new());
+    let thanks = RwSignal::new(String::new());
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = LeadSourceWrite {
+            name: name.get_untracked(),
+            workflow: workflow.get_untracked(),
+            allowed_origins: origins.get_untracked().split_whitespace().map(str::to_owned).collect(),
+            thank_you_url: Some(thanks.get_untracked()).filter(|u| !u.trim().is_empty()),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, LeadSource>("/api/v1/lead-sources", &body).await {
+                Ok(_) => {
+                    error.set(None);
+                    name.set(String::new());
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(match e.error.field {
+                    Some(f) => format!("{f}: {}", e.error.message),
+                    None => e.error.message,
+                })),
+            }
+        });
+    };
+    let toggle = move |id: uuid::Uuid, archived: bool| {
+        let action = if archived { "reactivate" } else { "archive" };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, LeadSource>(&format!("/api/v1/lead-sources/{id}/{action}"), &serde_json::json!({})).await {
+                Ok(_) => reload.update(|n| *n += 1),
+                Err(e) => error.set(Some(e.error.message)),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h1>{move || t("sources.title")}</h1>
+            {move || error.get().map(|e| view! { <p class="error" id="source-error">{e}</p> })}
+            <ul id="lead-sources" class="sources">
+                {move || sources.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|s| {
+                    let (id, archived) = (s.id, s.archived);
+                    view! {
+                        <li class="card">
+                            <div class="row">
+                                <strong>{s.name.clone()}</strong>
+                                <span class="muted">{t(&format!("sources.workflow.{}", s.workflow))}</span>
+                                {archived.then(|| view! { <span class="warning">{t("sources.archived")}</span> })}
+                                <span class="spacer"></span>
+                                <button class="link" on:click=move |_| toggle(id, archived)>
+                                    {if archived { t("sources.reactivate") } else { t("sources.archive") }}
+                                </button>
+                            </div>
+                            <details>
+                                <summary>{t("sources.snippet")}</summary>
+                                <pre class="snippet">{snippet(&s.key)}</pre>
+                            </details>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+        <section class="card">
+            <h2>{move || t("sources.add")}</h2>
+            <form class="stack" on:submit=add>
+                <label>{move || t("sources.name")}<input id="source-name" bind:value=name/></label>
+                <label>{move || t("sources.workflow")}
+                    <select id="source-workflow" on:change=move |ev| workflow.set(event_target_value(&ev))>
+                        {["accept_or_decline", "contact_or_dismiss", "information_only"].into_iter().map(|w| view! {
+                            <option value=w>{move || t(&format!("sources.workflow.{w}"))}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{move || t("sources.origins")}<input id="source-origins" placeholder="https://www.example.se" bind:value=origins/></label>
+                <label>{move || t("sources.thanks")}<input id="source-thanks" placeholder="https://www.example.se/thanks" bind:value=thanks/></label>
+                <button type="submit" id="save-source">{move || t("common.save")}</button>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,479 @@
+//! Leads from websites through the running server, on SQLite and PostgreSQL: the public intake
+//! (JSON and form posts, keys, origins, honeypot, idempotency, bad input), routing by listing
+//! and focus area, deduplication by phone or email, the workflows and the shark tank.
+
+use crm_tests::{Answer, Backend, TestApp, on_both_databases, spawn_app};
+use serde_json::{Value, json};
+
+on_both_databases!(
+    website_leads_are_filed_routed_and_deduplicated,
+    a_repeated_post_makes_one_lead,
+    workflows_and_the_shark_tank,
+);
+
+fn square(x: f64, y: f64, side: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[x, y], [x + side, y], [x + side, y + side], [x, y + side], [x, y]]]})
+}
+
+async fn broker(app: &TestApp, admin: &str, email: &str) -> String {
+    let a = app
+        .post(
+            "/api/v1/users",
+            admin,
+            &json!({"name": email.split('@').next().unwrap(), "email": email, "password": "password-123", "role": "broker", "office_id": app.admin.office_id, "locale": "en-GB",
+                    "permissions": {"work_with_clients": true, "offer_scope": "own", "demand_scope": "own", "export": false, "admin": false}}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn source(app: &TestApp, admin: &str, workflow: &str) -> Value {
+    let s = app
+        .post(
+            "/api/v1/lead-sources",
+            admin,
+            &json!({"name": format!("Website – {workflow}"), "workflow": workflow, "allowed_origins": ["https://www.example.se"], "thank_you_url": "https://www.example.se/tack"}),
+        )
+        .await;
+    assert_eq!(s.status, 201, "{}", s.body);
+    s.body
+}
+
+/// Posts a lead as a website would: no sign-in, the source's key in the body.
+async fn post_lead(app: &TestApp, body: Value, headers: &[(&str, &str)]) -> (Answer, reqwest::header::HeaderMap) {
+    let mut req = app.client.post(format!("{}/api/v1/public/leads", app.address)).json(&body);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (Answer { status, body }, headers)
+}
+
+async fn website_leads_are_filed_routed_and_deduplicated(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let office = app.admin.office_id.to_string();
+    let anna = broker(&app, &admin, "anna@test.example").await;
+    let lars = broker(&app, &admin, "lars@test.example").await;
+    app.post(
+        "/api/v1/focus-areas",
+        &admin,
+        &json!({"name": "Söder", "office_id": office, "geometry": square(18.0, 59.3, 0.1)}),
+    )
+    .await;
+    app.post(
+        "/api/v1/focus-areas",
+        &admin,
+        &json!({"name": "Hornstull", "user_id": anna, "distributor": true, "geometry": square(18.0, 59.3, 0.02)}),
+    )
+    .await;
+    let src = source(&app, &admin, "accept_or_decline").await;
+    let key = src["key"].as_str().unwrap().to_owned();
+    let anna_token = app.login("anna@test.example", "password-123").await;
+    let lars_token = app.login("lars@test.example", "password-123").await;
+
+    // In Anna's area: to Anna, the distributor, with the reason told.
+    let (first, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Greta Garbo", "phone": "070-123 45 67", "message": "Värdering, tack", "lat": 59.31, "lon": 18.01, "budget": "4 MSEK"}),
+        &[],
+    )
+    .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(
+        (first.body["new_contact"].as_bool(), first.body["status"].as_str()),
+        (Some(true), Some("open"))
+    );
+    let contact = first.body["contact_id"].as_str().unwrap().to_owned();
+    let mine = app.get("/api/v1/inbox", &anna_token).await;
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 1, "{}", mine.body);
+    let item = &mine.body["items"][0];
+    assert_eq!(
+        item["routing"], "office Head office: distributor's focus area 'Hornstull'",
+        "{item}"
+    );
+    assert_eq!(
+        (item["contact_name"].as_str(), item["fields"]["budget"].as_str()),
+        (Some("Greta Garbo"), Some("4 MSEK"))
+    );
+    assert_eq!(item["source_name"], "Website – accept_or_decline");
+
+    // The same person again, the phone written another way: the same contact, a second lead.
+    let (again, _) = post_lead(
+        &app,
+        json!({"source_key": key, "first_name": "Greta", "last_name": "Garbo", "phone": "+46701234567"}),
+        &[],
+    )
+    .await;
+    assert_eq!((again.status, again.body["new_contact"].as_bool()), (201, Some(false)));
+    assert_eq!(again.body["contact_id"].as_str(), Some(contact.as_str()));
+    let timeline = app.get(&format!("/api/v1/contacts/{contact}/timeline"), &admin).await;
+    let leads = timeline.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "lead_received")
+        .count();
+    assert_eq!(leads, 2, "{}", timeline.body);
+
+    // About a listing: to its broker, wherever the client lives.
+    let listing = app
+        .post(
+            "/api/v1/properties",
+            &admin,
+            &json!({"kind": "apartment", "status": "for_sale", "street": "Götgatan 1", "city": "Stockholm", "broker_id": lars}),
+        )
+        .await;
+    assert_eq!(listing.status, 201, "{}", listing.body);
+    let (about, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Ulf Lundell", "email": "ulf@example.se", "listing_id": listing.body["id"], "lat": 59.31, "lon": 18.01}),
+        &[],
+    )
+    .await;
+    assert_eq!(about.status, 201, "{}", about.body);
+    let lars_inbox = app.get("/api/v1/inbox", &lars_token).await;
+    assert_eq!(lars_inbox.body["items"][0]["routing"], "the listing's broker");
+    assert_eq!(lars_inbox.body["items"][0]["property_id"], listing.body["id"]);
+
+    // No coordinate: the default office's shark tank, flagged.
+    let (nowhere, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Nils Holgersson", "email": "nils@example.se"}),
+        &[],
+    )
+    .await;
+    assert_eq!(nowhere.status, 201);
+    let tank = app.get("/api/v1/inbox?box=tank", &anna_token).await;
+    let waiting = &tank.body["items"][0];
+    assert_eq!(
+        (waiting["flagged"].as_str(), waiting["routing"].as_str()),
+        (Some("no_coordinate"), Some("the address has no coordinate: office Head office"))
+    );
+
+    // A robot fills in the honeypot: kept as spam, filed on no contact, in no inbox.
+    let (spam, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Cheap pills", "email": "x@spam.example", "website": "http://spam.example"}),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (spam.status, spam.body["status"].as_str(), spam.body["contact_id"].is_null()),
+        (201, Some("spam"), true)
+    );
+    let counts = app.get("/api/v1/inbox/counts", &anna_token).await;
+    // Greta's first lead is Anna's; her second (no coordinate) and Nils's wait in the tank.
+    assert_eq!((counts.body["mine"].as_u64(), counts.body["tank"].as_u64()), (Some(1), Some(2)));
+
+    // A plain HTML form post: stored, then on to the thank-you page.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = no_redirects
+        .post(format!("{}/api/v1/public/leads", app.address))
+        .header("Origin", "https://www.example.se")
+        .form(&[
+            ("source_key", key.as_str()),
+            ("name", "Selma Lagerlöf"),
+            ("phone", "0701112233"),
+            ("lat", "59.31"),
+            ("lon", "18.01"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status().as_u16(), 303);
+    assert_eq!(form.headers()["location"], "https://www.example.se/tack");
+    assert_eq!(
+        app.get("/api/v1/inbox", &anna_token).await.body["items"].as_array().unwrap().len(),
+        2
+    );
+
+    // Origins: the allowed page gets CORS headers; another page is refused.
+    let (allowed, headers) = post_lead(
+        &app,
+        json!({"source_key": key, "email": "ok@example.se"}),
+        &[("Origin", "https://www.example.se")],
+    )
+    .await;
+    assert_eq!(allowed.status, 201);
+    assert_eq!(headers["access-control-allow-origin"], "https://www.example.se");
+    let (other, _) = post_lead(
+        &app,
+        json!({"source_key": key, "email": "evil@example.se"}),
+        &[("Origin", "https://evil.example")],
+    )
+    .await;
+    assert_eq!((other.status, other.code()), (403, "origin_not_allowed"));
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/api/v1/public/leads", app.address))
+        .header("Origin", "https://www.example.se")
+        .header("Access-Control-Request-Method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status().as_u16(), 204);
+    assert!(
+        preflight.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("idempotency-key")
+    );
+
+    // Bad keys, archived sources, bad input: clear refusals, nothing stored.
+    let (bad_key, _) = post_lead(&app, json!({"source_key": "ls_nope", "email": "a@b.se"}), &[]).await;
+    assert_eq!((bad_key.status, bad_key.code()), (401, "invalid_source_key"));
+    let (no_key, _) = post_lead(&app, json!({"email": "a@b.se"}), &[]).await;
+    assert_eq!((no_key.status, no_key.code()), (401, "source_key_required"));
+    let sid = src["id"].as_str().unwrap();
+    assert_eq!(
+        app.post(&format!("/api/v1/lead-sources/{sid}/archive"), &admin, &json!({}))
+            .await
+            .body["archived"],
+        true
+    );
+    let (archived, _) = post_lead(
+        &app,
+        json!({"source_key": key, "email": "late@example.se"}),
+        &[("X-Lead-Source-Key", &key)],
+    )
+    .await;
+    assert_eq!((archived.status, archived.code()), (403, "source_archived"));
+    app.post(&format!("/api/v1/lead-sources/{sid}/reactivate"), &admin, &json!({}))
+        .await;
+    let (header_key, _) = post_lead(&app, json!({"email": "back@example.se"}), &[("X-Lead-Source-Key", &key)]).await;
+    assert_eq!(header_key.status, 201, "{}", header_key.body);
+    let (long, _) = post_lead(
+        &app,
+        json!({"source_key": key, "last_name": "x".repeat(300), "email": "l@example.se"}),
+        &[],
+    )
+    .await;
+    assert_eq!((long.status, long.body["field"].as_str()), (422, Some("last_name")));
+    let (nul, _) = post_lead(&app, json!({"source_key": key, "message": "a\u{0}b", "email": "n@example.se"}), &[]).await;
+    assert_eq!((nul.status, nul.code()), (422, "invalid_characters"));
+    let (nobody, _) = post_lead(&app, json!({"source_key": key, "message": "hello"}), &[]).await;
+    assert_eq!(nobody.status, 422, "a lead needs a name, a phone or an email: {}", nobody.body);
+    let (bad_phone, _) = post_lead(&app, json!({"source_key": key, "phone": "12"}), &[]).await;
+    assert_eq!(bad_phone.status, 422);
+    let (far, _) = post_lead(
+        &app,
+        json!({"source_key": key, "email": "far@example.se", "lat": 95, "lon": 0}),
+        &[],
+    )
+    .await;
+    assert_eq!((far.status, far.body["field"].as_str()), (422, Some("lat")));
+    let big = app
+        .client
+        .post(format!("{}/api/v1/public/leads", app.address))
+        .json(&json!({"source_key": key, "message": "x".repeat(70_000)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status().as_u16(), 413);
+    let text = app
+        .client
+        .post(format!("{}/api/v1/public/leads", app.address))
+        .header("Content-Type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status().as_u16(), 415);
+    let (not_object, _) = post_lead(&app, json!(["a"]), &[]).await;
+    assert_eq!(not_object.status, 400);
+    // Lead sources are administrators' business.
+    assert_eq!(app.get("/api/v1/lead-sources", &anna_token).await.status, 403);
+    let bad_workflow = app
+        .post("/api/v1/lead-sources", &admin, &json!({"name": "X", "workflow": "whatever"}))
+        .await;
+    assert_eq!(bad_workflow.code(), "invalid_workflow");
+    let bad_origin = app
+        .post(
+            "/api/v1/lead-sources",
+            &admin,
+            &json!({"name": "X", "workflow": "information_only", "allowed_origins": ["www.example.se/page"]}),
+        )
+        .await;
+    assert_eq!(
+        (bad_origin.code(), bad_origin.body["field"].as_str()),
+        ("invalid_origin", Some("allowed_origins[0]"))
+    );
+}
+
+async fn a_repeated_post_makes_one_lead(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let src = source(&app, &admin, "contact_or_dismiss").await;
+    let key = src["key"].as_str().unwrap().to_owned();
+    let body = json!({"source_key": key, "name": "Astrid Lindgren", "email": "astrid@example.se", "message": "Ring mig"});
+    let posts = (0..20).map(|_| {
+        let app = &app;
+        let body = body.clone();
+        async move { post_lead(app, body, &[("Idempotency-Key", "form-42")]).await.0 }
+    });
+    let answers = futures::future::join_all(posts).await;
+    let ids: std::collections::HashSet<String> = answers
+        .iter()
+        .map(|a| {
+            assert_eq!(a.status, 201, "{}", a.body);
+            a.body["lead_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one lead, one answer replayed");
+    let tank = app.get("/api/v1/inbox?box=tank", &admin).await;
+    assert_eq!(tank.body["items"].as_array().unwrap().len(), 1, "{}", tank.body);
+    let contacts = app.get("/api/v1/contacts?q=astrid", &admin).await;
+    assert_eq!(contacts.body["total"], 1);
+    let (reused, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Someone Else", "email": "else@example.se"}),
+        &[("Idempotency-Key", "form-42")],
+    )
+    .await;
+    assert_eq!((reused.status, reused.code()), (422, "idempotency_key_reused"));
+}
+
+async fn workflows_and_the_shark_tank(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let mut tokens = Vec::new();
+    for i in 0..4 {
+        broker(&app, &admin, &format!("b{i}@test.example")).await;
+        tokens.push(app.login(&format!("b{i}@test.example"), "password-123").await);
+    }
+    // Contact-or-dismiss leads land in the tank (no focus areas): 20 claims at once, one wins.
+    let contact_src = source(&app, &admin, "contact_or_dismiss").await;
+    let (lead, _) = post_lead(
+        &app,
+        json!({"source_key": contact_src["key"], "name": "Pippi Långstrump", "phone": "0709998877"}),
+        &[],
+    )
+    .await;
+    let id = lead.body["lead_id"].as_str().unwrap().to_owned();
+    let claims = (0..20).map(|i| {
+        let (app, token, id) = (&app, tokens[i % 4].clone(), id.clone());
+        async move { app.post(&format!("/api/v1/inbox/{id}/claim"), &token, &json!({})).await }
+    });
+    let answers = futures::future::join_all(claims).await;
+    let winners: Vec<usize> = answers
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.status == 200)
+        .map(|(i, _)| i % 4)
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| (a.status, a.code().to_owned())).collect::<Vec<_>>()
+    );
+    for a in answers.iter().filter(|a| a.status != 200) {
+        assert_eq!(a.status, 409, "{}", a.body);
+        assert!(["already_claimed", "not_claimable"].contains(&a.code()), "{}", a.body);
+    }
+    let winner = &tokens[winners[0]];
+    let loser = &tokens[(winners[0] + 1) % 4];
+    assert_eq!(
+        app.get("/api/v1/inbox?box=tank", loser).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Only the holder works it; accepting is not this workflow's; contacted closes it.
+    let stolen = app.post(&format!("/api/v1/inbox/{id}/contacted"), loser, &json!({})).await;
+    assert_eq!(stolen.status, 404, "another broker's item is not theirs to see");
+    let wrong = app
+        .post(&format!("/api/v1/inbox/{id}/decline"), winner, &json!({"reason": "no"}))
+        .await;
+    assert_eq!((wrong.status, wrong.code()), (409, "not_in_workflow"));
+    let done = app.post(&format!("/api/v1/inbox/{id}/contacted"), winner, &json!({})).await;
+    assert_eq!(
+        (done.status, done.body["status"].as_str()),
+        (200, Some("contacted")),
+        "{}",
+        done.body
+    );
+    let twice = app.post(&format!("/api/v1/inbox/{id}/not-relevant"), winner, &json!({})).await;
+    assert_eq!((twice.status, twice.code()), (409, "item_closed"));
+
+    // Accept-or-decline: a reason to decline, a listing to accept; both on the timeline.
+    let accept_src = source(&app, &admin, "accept_or_decline").await;
+    let (lead, _) = post_lead(
+        &app,
+        json!({"source_key": accept_src["key"], "name": "Emil Svensson", "email": "emil@example.se"}),
+        &[],
+    )
+    .await;
+    let id = lead.body["lead_id"].as_str().unwrap().to_owned();
+    let contact = lead.body["contact_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.post(&format!("/api/v1/inbox/{id}/claim"), &tokens[0], &json!({})).await.status,
+        200
+    );
+    let no_reason = app
+        .post(&format!("/api/v1/inbox/{id}/decline"), &tokens[0], &json!({"reason": "  "}))
+        .await;
+    assert_eq!((no_reason.status, no_reason.code()), (422, "reason_missing"));
+    let unknown = app
+        .post(
+            &format!("/api/v1/inbox/{id}/accept"),
+            &tokens[0],
+            &json!({"property_id": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert_eq!((unknown.status, unknown.code()), (422, "unknown_property"));
+    let listing = app
+        .post(
+            "/api/v1/properties",
+            &tokens[0],
+            &json!({"kind": "house", "status": "coming_soon", "street": "Katthult 1", "city": "Lönneberga"}),
+        )
+        .await;
+    assert_eq!(listing.status, 201, "{}", listing.body);
+    let accepted = app
+        .post(
+            &format!("/api/v1/inbox/{id}/accept"),
+            &tokens[0],
+            &json!({"property_id": listing.body["id"]}),
+        )
+        .await;
+    assert_eq!(
+        (accepted.status, accepted.body["status"].as_str()),
+        (200, Some("accepted")),
+        "{}",
+        accepted.body
+    );
+    assert_eq!(accepted.body["linked_property_id"], listing.body["id"]);
+    let timeline = app.get(&format!("/api/v1/contacts/{contact}/timeline"), &admin).await;
+    let texts: Vec<&str> = timeline.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["body"].as_str())
+        .collect();
+    // Told in the reader's (the Swedish administrator's) language.
+    assert!(texts.contains(&"Lead accepterat"), "{texts:?}");
+    assert!(texts.contains(&"Lead hämtat från hajtanken"), "{texts:?}");
+
+    // Information only: shown, nothing to do.
+    let info_src = source(&app, &admin, "information_only").await;
+    let (info, _) = post_lead(
+        &app,
+        json!({"source_key": info_src["key"], "name": "Karlsson på taket", "email": "karlsson@example.se"}),
+        &[],
+    )
+    .await;
+    assert_eq!(info.body["status"], "information");
+    let counts = app.get("/api/v1/inbox/counts", &tokens[1]).await;
+    assert_eq!(counts.body["tank"], 0, "{}", counts.body);
+}
