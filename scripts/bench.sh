@@ -3,7 +3,7 @@
 # PostgreSQL databases, runs the release `crm serve` against each and measures list pages, caller
 # lookups, the CSV export (time and server memory), API creates and the bulk import rate. The
 # results, with the machine and date, go to the top of docs/benchmarks.md; earlier runs stay below.
-#   scripts/bench.sh [contacts] [sqlite|postgres]...
+#   scripts/bench.sh [contacts] [sqlite|postgres|focus]...   (focus: only the focus-area lookup)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
@@ -24,7 +24,9 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 mem=$(free -g | awk '/Mem:/ {print $2}')
 pgv=$(psql -d "$TEST_DATABASE_URL" -Atc 'show server_version' 2>/dev/null || echo unknown)
 {
-  echo "## $n contacts, ${dbs[*]} — $(date -u '+%Y-%m-%d %H:%M') UTC"
+  title="$n contacts, ${dbs[*]}"
+  [ "${dbs[*]}" = focus ] && title="Focus areas"
+  echo "## $title — $(date -u '+%Y-%m-%d %H:%M') UTC"
   echo
   echo "Machine: $(nproc) cores ($cpu), ${mem} GiB; PostgreSQL $pgv; SQLite bundled with sqlx."
   echo "Release build, \`just bench $n\`, $(( took / 60 )) min in all. Requests are sent one at a time over loopback;"

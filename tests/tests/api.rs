@@ -289,6 +289,18 @@ async fn caller_lookup_finds_every_format_and_redacts(backend: Backend) {
     let by_email = app.get("/api/v1/contacts/lookup?q=JIRI%40EXAMPLE", &own).await;
     assert_eq!(by_email.body["matches"][0]["matched_on"], "email");
 
+    // Two words, the first longer than the pair index keeps, in either order and cut short.
+    for (typed, want) in [
+        ("DVORAK ji", 1),
+        ("jiri dvo", 1),
+        ("dvorakova jan", 1),
+        ("dvor ja", 1),
+        ("dvor j", 2),
+        ("dvorak xy", 0),
+    ] {
+        let r = app.get(&format!("/api/v1/contacts/lookup?q={}", urlencode(typed)), &own).await;
+        assert_eq!(r.body["matches"].as_array().unwrap().len(), want, "{typed}: {}", r.body);
+    }
     let by_name = app.get("/api/v1/contacts/lookup?q=dvora", &own).await;
     let matches = by_name.body["matches"].as_array().unwrap();
     assert_eq!(matches.len(), 2, "{}", by_name.body);

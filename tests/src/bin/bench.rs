@@ -10,7 +10,8 @@
 //! The database's planner statistics are gathered while it is empty and never refreshed (the
 //! server runs without its job runner), so every plan must hold whatever the statistics say.
 //!
-//! `bench <contacts> [sqlite|postgres]...`
+//! `bench <contacts> [sqlite|postgres|focus]...`, and in every run the focus-area point lookup
+//! (an R-tree of 100,000 polygons against testing each).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -610,14 +611,22 @@ async fn run(backend: Backend, n: u64, out: &mut Vec<String>) {
 async fn main() {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    // `focus` alone runs only the focus-area benchmark.
     let backends: Vec<String> = args.collect();
-    let mut out = Vec::new();
-    for b in if backends.is_empty() {
-        vec!["sqlite".to_owned(), "postgres".to_owned()]
+    let backends: Vec<Backend> = if backends.is_empty() {
+        vec![Backend::Sqlite, Backend::Postgres]
     } else {
         backends
-    } {
-        let backend = if b == "postgres" { Backend::Postgres } else { Backend::Sqlite };
+            .iter()
+            .filter_map(|b| match b.as_str() {
+                "sqlite" => Some(Backend::Sqlite),
+                "postgres" => Some(Backend::Postgres),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for backend in backends {
         run(backend, n, &mut out).await;
     }
     focus_lookup(&mut out);
