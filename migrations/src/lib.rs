@@ -13,6 +13,7 @@ mod m0003_lists_at_scale;
 mod m0004_imports;
 mod m0005_focus_areas;
 mod m0006_leads;
+mod m0007_tips;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_imports::Migration),
             Box::new(m0005_focus_areas::Migration),
             Box::new(m0006_leads::Migration),
+            Box::new(m0007_tips::Migration),
         ]
     }
 }

@@ -187,6 +187,43 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     click(client, "#listing-parties a").await;
     wait_text(client, "#contact-listings", "Masarykova 12, Brno").await;
 
+    // A tip about Ingrid to the office's shark tank; taken from it and accepted with the
+    // listing linked.
+    click(client, "details.tip summary").await;
+    click(client, "#tip-to option[value^='office:']").await;
+    type_into(client, "#tip-note", "Chce prodat byt").await;
+    click(client, "#tip-submit").await;
+    wait_text(client, "#timeline", "Chce prodat byt").await;
+    click(client, "nav.top a[href='/inbox']").await;
+    let which = client.wait().for_element(Locator::Css("#inbox-box")).await.unwrap();
+    which.select_by_value("tank").await.unwrap();
+    wait_text(client, "#inbox-items", "Ingrid Sjöström").await;
+    click(client, "#inbox-items button.claim").await;
+    let which = client.wait().for_element(Locator::Css("#inbox-box")).await.unwrap();
+    which.select_by_value("mine").await.unwrap();
+    wait_text(client, "#inbox-items", "Chce prodat byt").await;
+    for _ in 0..50 {
+        if client
+            .find_all(Locator::Css("#inbox-items select.accept-listing option"))
+            .await
+            .unwrap()
+            .len()
+            > 1
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let listing = client
+        .wait()
+        .for_element(Locator::Css("#inbox-items select.accept-listing"))
+        .await
+        .unwrap();
+    listing.select_by_index(1).await.unwrap();
+    click(client, "#inbox-items button.accept").await;
+    wait_text(client, "#inbox-items", "Rozhodl(a) Jana Nováková").await;
+    shot(client, "09-inbox").await;
+
     // Export the contacts.
     click(client, "nav.top a[href='/']").await;
     client.wait().for_element(Locator::Css("#contact-list")).await.unwrap();
@@ -207,7 +244,7 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     let language = client.wait().for_element(Locator::Css("#language")).await.unwrap();
     language.select_by_value("en-GB").await.unwrap();
     wait_text(client, "nav.top", "Contacts").await;
-    shot(client, "09-settings-english").await;
+    shot(client, "10-settings-english").await;
 
     // A focus area drawn on the map (no tiles load here: the polygons draw on a plain
     // background), then "who covers this place" for the map's centre.
@@ -241,12 +278,12 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     type_into(client, "#suggest-lon", "18.06").await;
     click(client, "#suggest").await;
     wait_text(client, "#suggestions", "Brno — Centrum").await;
-    shot(client, "10-focus-areas").await;
+    shot(client, "11-focus-areas").await;
 
     // The API docs come from the app itself, not from a CDN.
     client.goto(&format!("{address}/api/docs")).await.unwrap();
     wait_text(client, ".swagger-ui", "Open CRM for real-estate brokerages").await;
-    shot(client, "11-api-docs").await;
+    shot(client, "12-api-docs").await;
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ on_both_databases!(
     website_leads_are_filed_routed_and_deduplicated,
     a_repeated_post_makes_one_lead,
     workflows_and_the_shark_tank,
+    tips_go_to_colleagues_groups_and_offices,
 );
 
 fn square(x: f64, y: f64, side: f64) -> Value {
@@ -476,4 +477,163 @@ async fn workflows_and_the_shark_tank(backend: Backend) {
     assert_eq!(info.body["status"], "information");
     let counts = app.get("/api/v1/inbox/counts", &tokens[1]).await;
     assert_eq!(counts.body["tank"], 0, "{}", counts.body);
+}
+
+async fn tips_go_to_colleagues_groups_and_offices(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let mut ids = Vec::new();
+    let mut tokens = Vec::new();
+    for i in 0..3 {
+        ids.push(broker(&app, &admin, &format!("t{i}@test.example")).await);
+        tokens.push(app.login(&format!("t{i}@test.example"), "password-123").await);
+    }
+    let group = app
+        .post("/api/v1/groups", &admin, &json!({"name": "Tips", "member_ids": [ids[1], ids[2]]}))
+        .await;
+    let group_id = group.body["id"].as_str().unwrap().to_owned();
+    let contact = app
+        .post(
+            "/api/v1/contacts",
+            &tokens[0],
+            &json!({"kind": "standard", "last_name": "Bergman", "phones": ["0701234000"]}),
+        )
+        .await;
+    let cid = contact.body["id"].as_str().unwrap().to_owned();
+
+    // To a colleague, with a note; the sender follows it.
+    let tip = app
+        .post(
+            &format!("/api/v1/contacts/{cid}/tips"),
+            &tokens[0],
+            &json!({"to_user_id": ids[1], "note": "Vill sälja i vår"}),
+        )
+        .await;
+    assert_eq!(tip.status, 201, "{}", tip.body);
+    assert_eq!(
+        (tip.body["kind"].as_str(), tip.body["sender_name"].as_str()),
+        (Some("tip"), Some("t0"))
+    );
+    let tid = tip.body["id"].as_str().unwrap().to_owned();
+    let inbox = app.get("/api/v1/inbox", &tokens[1]).await;
+    assert_eq!(inbox.body["items"][0]["message"], "Vill sälja i vår");
+    let no_reason = app
+        .post(&format!("/api/v1/inbox/{tid}/decline"), &tokens[1], &json!({"reason": ""}))
+        .await;
+    assert_eq!(no_reason.code(), "reason_missing");
+    let declined = app
+        .post(
+            &format!("/api/v1/inbox/{tid}/decline"),
+            &tokens[1],
+            &json!({"reason": "already sold"}),
+        )
+        .await;
+    assert_eq!(declined.body["status"], "declined", "{}", declined.body);
+    let sent = app.get("/api/v1/inbox?box=sent", &tokens[0]).await;
+    let mine = &sent.body["items"][0];
+    assert_eq!(
+        (
+            mine["status"].as_str(),
+            mine["decline_reason"].as_str(),
+            mine["decided_by_name"].as_str()
+        ),
+        (Some("declined"), Some("already sold"), Some("t1"))
+    );
+
+    // To a group: any member claims it, one wins; accepted with a listing made in the same step.
+    let tip = app
+        .post(
+            &format!("/api/v1/contacts/{cid}/tips"),
+            &tokens[0],
+            &json!({"to_group_id": group_id}),
+        )
+        .await;
+    assert_eq!(tip.status, 201, "{}", tip.body);
+    let tid = tip.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get("/api/v1/inbox?box=tank", &tokens[2]).await.body["items"][0]["id"].as_str(),
+        Some(tid.as_str())
+    );
+    assert_eq!(
+        app.post(&format!("/api/v1/inbox/{tid}/claim"), &tokens[1], &json!({})).await.status,
+        200
+    );
+    let late = app.post(&format!("/api/v1/inbox/{tid}/claim"), &tokens[2], &json!({})).await;
+    assert_eq!((late.status, late.code()), (409, "already_claimed"));
+    let bad = app
+        .post(
+            &format!("/api/v1/inbox/{tid}/accept"),
+            &tokens[1],
+            &json!({"new_property": {"kind": "house", "status": "nope", "street": "Fårö 1", "city": "Gotland"}}),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["field"].as_str()),
+        (422, Some("new_property.status")),
+        "{}",
+        bad.body
+    );
+    let neither = app.post(&format!("/api/v1/inbox/{tid}/accept"), &tokens[1], &json!({})).await;
+    assert_eq!(neither.code(), "listing_required");
+    let accepted = app
+        .post(
+            &format!("/api/v1/inbox/{tid}/accept"),
+            &tokens[1],
+            &json!({"new_property": {"kind": "house", "status": "coming_soon", "street": "Fårö 1", "city": "Gotland"}}),
+        )
+        .await;
+    assert_eq!(
+        (accepted.status, accepted.body["status"].as_str()),
+        (200, Some("accepted")),
+        "{}",
+        accepted.body
+    );
+    let listing = accepted.body["linked_property_id"].as_str().unwrap();
+    let made = app.get(&format!("/api/v1/properties/{listing}"), &tokens[1]).await;
+    assert_eq!((made.status, made.body["broker_id"].as_str()), (200, Some(ids[1].as_str())));
+
+    // To an office's shark tank.
+    let tip = app
+        .post(
+            &format!("/api/v1/contacts/{cid}/tips"),
+            &tokens[0],
+            &json!({"to_office_id": app.admin.office_id}),
+        )
+        .await;
+    assert_eq!(tip.status, 201);
+    assert_eq!(app.get("/api/v1/inbox/counts", &tokens[2]).await.body["tank"], 1);
+    let tank = app.get("/api/v1/inbox?box=tank", &tokens[2]).await;
+    assert_eq!(tank.body["items"].as_array().map(Vec::len), Some(1), "{}", tank.body);
+    let tank = app.get("/api/v1/inbox?box=tank", &admin).await;
+    assert_eq!(tank.body["items"].as_array().map(Vec::len), Some(1), "{}", tank.body);
+
+    // Refusals: to oneself, to nobody, to two, about a contact one cannot see.
+    let selfish = app
+        .post(&format!("/api/v1/contacts/{cid}/tips"), &tokens[0], &json!({"to_user_id": ids[0]}))
+        .await;
+    assert_eq!(selfish.code(), "cannot_receive");
+    let nobody = app.post(&format!("/api/v1/contacts/{cid}/tips"), &tokens[0], &json!({})).await;
+    assert_eq!(nobody.code(), "receiver_required");
+    let two = app
+        .post(
+            &format!("/api/v1/contacts/{cid}/tips"),
+            &tokens[0],
+            &json!({"to_user_id": ids[1], "to_office_id": app.admin.office_id}),
+        )
+        .await;
+    assert_eq!(two.code(), "receiver_required");
+    let unseen = app
+        .post(&format!("/api/v1/contacts/{cid}/tips"), &tokens[2], &json!({"to_user_id": ids[1]}))
+        .await;
+    assert_eq!(unseen.status, 404);
+
+    let timeline = app.get(&format!("/api/v1/contacts/{cid}/timeline"), &admin).await;
+    let texts: Vec<&str> = timeline.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["body"].as_str())
+        .collect();
+    assert!(texts.contains(&"Tips skickat till t1: Vill sälja i vår"), "{texts:?}");
+    assert!(texts.iter().any(|t| t.starts_with("Tips avböjt")), "{texts:?}");
 }

@@ -51,6 +51,22 @@ impl ApiError {
         Self::BadRequest(body(code, message, field.map(str::to_owned)))
     }
 
+    /// The same error about a field of a part of the body: `street` becomes `new_property.street`.
+    pub fn within(self, prefix: &str) -> Self {
+        let nest = |mut b: Body| {
+            b.field = b.field.map(|f| format!("{prefix}.{f}"));
+            for e in &mut b.errors {
+                e.field = format!("{prefix}.{}", e.field);
+            }
+            b
+        };
+        match self {
+            Self::Unprocessable(b) => Self::Unprocessable(nest(b)),
+            Self::BadRequest(b) => Self::BadRequest(nest(b)),
+            other => other,
+        }
+    }
+
     /// A 403 with its own code (the request is understood and will not be served).
     pub fn refused(code: &str, message: impl Into<String>) -> Self {
         Self::Refused(body(code, message, None))

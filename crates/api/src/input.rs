@@ -401,7 +401,21 @@ impl Check for t::LeadSourceWrite {
 }
 
 impl Check for t::AcceptRequest {
-    fn check(&self, _: &mut Checker) {}
+    fn check(&self, c: &mut Checker) {
+        if let Some(p) = &self.new_property {
+            let mut inner = Checker::default();
+            p.check(&mut inner);
+            for e in inner.errors {
+                c.add(&format!("new_property.{}", e.field), &e.code, e.message);
+            }
+        }
+    }
+}
+
+impl Check for t::TipWrite {
+    fn check(&self, c: &mut Checker) {
+        c.opt("note", &self.note, limits::MESSAGE);
+    }
 }
 
 impl Check for t::DeclineRequest {

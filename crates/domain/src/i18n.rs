@@ -205,12 +205,15 @@ pub fn event_text(locale: Locale, kind: &str, params: &Value) -> String {
         "demand_created" => "event.demand_created",
         "lead_received" if params.get("message").is_some_and(|m| m.is_string()) => "event.lead_received_message",
         "lead_received" => "event.lead_received",
-        "lead_decided" => {
+        "tip_sent" if params.get("note").is_some_and(|n| n.is_string()) => "event.tip_sent_note",
+        "tip_sent" => "event.tip_sent",
+        "lead_decided" | "tip_decided" => {
             translate(&mut p, "status", "lead_status");
-            if params.get("reason").is_some_and(|r| r.is_string()) {
-                "event.lead_decided_reason"
-            } else {
-                "event.lead_decided"
+            match (kind, params.get("reason").is_some_and(|r| r.is_string())) {
+                ("tip_decided", true) => "event.tip_decided_reason",
+                ("tip_decided", false) => "event.tip_decided",
+                (_, true) => "event.lead_decided_reason",
+                (_, false) => "event.lead_decided",
             }
         }
         "lead_claimed" => "event.lead_claimed",

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{OfficeId, PropertyId, UserId};
+use crate::{GroupId, OfficeId, PropertyId, UserId};
 
 /// The three ways a lead source's leads are worked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -174,17 +174,25 @@ pub fn apply(flow: Flow, status: Status, action: &Action) -> Result<Status, Tran
     }
 }
 
-/// Who an item is with: a person, or an office's shark tank (anyone in the office may claim it).
+/// Who an item is with: a person, an office's shark tank (anyone in the office may claim it) or
+/// a group (any member may claim it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Assignee {
     User(UserId),
     Office(OfficeId),
+    Group(GroupId),
 }
 
-/// Whether a user may claim an item from a shark tank: it is open and waits in the user's office.
-pub fn may_claim(status: Status, assignee: Assignee, user_office: OfficeId) -> bool {
-    status.is_open() && assignee == Assignee::Office(user_office)
+/// Whether a user (in `office`, member of `groups`) may claim an item: it is open and waits in
+/// the user's office's shark tank or in one of the user's groups.
+pub fn may_claim(status: Status, assignee: Assignee, office: OfficeId, groups: &[GroupId]) -> bool {
+    status.is_open()
+        && match assignee {
+            Assignee::Office(o) => o == office,
+            Assignee::Group(g) => groups.contains(&g),
+            Assignee::User(_) => false,
+        }
 }
 
 #[cfg(test)]
@@ -251,12 +259,15 @@ mod tests {
     }
 
     #[test]
-    fn only_open_items_in_ones_own_office_are_claimed() {
+    fn only_open_items_in_ones_own_office_or_group_are_claimed() {
         let (a, b) = (OfficeId::new(), OfficeId::new());
-        assert!(may_claim(Status::Open, Assignee::Office(a), a));
-        assert!(!may_claim(Status::Open, Assignee::Office(b), a));
-        assert!(!may_claim(Status::Open, Assignee::User(UserId::new()), a));
-        assert!(!may_claim(Status::Accepted, Assignee::Office(a), a));
+        let g = GroupId::new();
+        assert!(may_claim(Status::Open, Assignee::Office(a), a, &[]));
+        assert!(!may_claim(Status::Open, Assignee::Office(b), a, &[g]));
+        assert!(!may_claim(Status::Open, Assignee::User(UserId::new()), a, &[g]));
+        assert!(!may_claim(Status::Accepted, Assignee::Office(a), a, &[]));
+        assert!(may_claim(Status::Open, Assignee::Group(g), b, &[g]));
+        assert!(!may_claim(Status::Open, Assignee::Group(g), a, &[]));
     }
 
     proptest! {

@@ -9,7 +9,7 @@ use crm_domain::leads::{Action, Assignee, Flow, Status, TransitionError, Workflo
 use crm_domain::org::{Role, parse_name};
 use crm_domain::permissions::Viewer;
 use crm_domain::routing::{Routing, route};
-use crm_domain::{CompanyId, ContactId, OfficeId, PropertyId, UserId};
+use crm_domain::{CompanyId, ContactId, GroupId, OfficeId, PropertyId, UserId};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::contacts::{TimelineEvent, add_timeline, create_contact_in};
 use crate::entities::{idempotency_keys, inbox_items, lead_sources, offices, properties};
 use crate::org::User;
+use crate::properties::PropertyData;
 use crate::{Store, StoreError};
 
 /// Lead sources one company may have.
@@ -137,10 +138,11 @@ fn to_item(m: inbox_items::Model) -> InboxItem {
         property_id: m.property_id.map(PropertyId),
         linked_property_id: m.linked_property_id.map(PropertyId),
         status: Status::parse(&m.status).unwrap_or(Status::Open),
-        assignee: match (m.assignee_user_id, m.assignee_office_id) {
-            (Some(u), _) => Some(Assignee::User(UserId(u))),
-            (None, Some(o)) => Some(Assignee::Office(OfficeId(o))),
-            (None, None) => None,
+        assignee: match (m.assignee_user_id, m.assignee_office_id, m.assignee_group_id) {
+            (Some(u), _, _) => Some(Assignee::User(UserId(u))),
+            (None, Some(o), _) => Some(Assignee::Office(OfficeId(o))),
+            (None, None, Some(g)) => Some(Assignee::Group(GroupId(g))),
+            (None, None, None) => None,
         },
         routing: m.routing.and_then(|r| serde_json::from_value(r).ok()),
         message: m.message,
@@ -154,13 +156,35 @@ fn to_item(m: inbox_items::Model) -> InboxItem {
     }
 }
 
+/// What a receiver does with an item.
+#[derive(Debug, Clone)]
+pub enum Act {
+    /// Accept, linking an existing listing.
+    Accept(PropertyId),
+    /// Accept, linking a listing made in the same step (with the company's currency).
+    AcceptNew(Box<PropertyData>, String),
+    Decline(String),
+    Contacted,
+    NotRelevant,
+}
+
+/// Whom a tip goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TipTarget {
+    User(UserId),
+    Group(GroupId),
+    Office(OfficeId),
+}
+
 /// Which inbox to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Box {
+pub enum Folder {
     /// Items assigned to the reader.
     Mine,
-    /// The shark tank of the reader's office.
+    /// What waits in the reader's office's shark tank and the reader's groups.
     Tank,
+    /// Tips the reader sent, to see what became of them.
+    Sent,
 }
 
 fn check_origins(origins: &[String]) -> Result<(), StoreError> {
@@ -403,7 +427,7 @@ impl Store {
         let owner = match routing.as_ref().map(|r| r.to) {
             Some(Assignee::User(u)) => self.user(company, u).await?,
             Some(Assignee::Office(o)) => self.keeper(company, o).await?,
-            None => self.keeper(company, default_office).await?,
+            Some(Assignee::Group(_)) | None => self.keeper(company, default_office).await?,
         };
         let existing = match &lead.data {
             Some(data) => self
@@ -467,7 +491,7 @@ impl Store {
         let (user, office) = match routing.as_ref().map(|r| r.to) {
             Some(Assignee::User(u)) => (Some(u.0), None),
             Some(Assignee::Office(o)) => (None, Some(o.0)),
-            None => (None, Some(default_office.0)),
+            Some(Assignee::Group(_)) | None => (None, Some(default_office.0)),
         };
         inbox_items::Entity::insert(inbox_items::ActiveModel {
             company_id: Set(company.0),
@@ -483,6 +507,7 @@ impl Store {
             status: Set(status.as_str().into()),
             assignee_user_id: Set(user),
             assignee_office_id: Set(office),
+            assignee_group_id: Set(None),
             routing: Set(routing.as_ref().map(|r| json!(r))),
             message: Set(lead.message.clone()),
             fields: Set(Some(lead.fields.clone())),
@@ -546,26 +571,27 @@ impl Store {
             .collect())
     }
 
-    /// A page of an inbox, newest first: the reader's own items, or their office's shark tank
-    /// (open items only there).
+    /// A page of an inbox, newest first: the reader's own items, what waits in their office's
+    /// shark tank or their groups (open items only there), or the tips they sent.
     pub async fn inbox(
         &self,
         viewer: &Viewer,
-        which: Box,
+        which: Folder,
         status: Option<Status>,
         before: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<InboxItem>, StoreError> {
         let mut q = inbox_items::Entity::find().filter(inbox_items::Column::CompanyId.eq(viewer.company_id.0));
         q = match which {
-            Box::Mine => q.filter(inbox_items::Column::AssigneeUserId.eq(viewer.user_id.0)),
-            Box::Tank => q
-                .filter(inbox_items::Column::AssigneeOfficeId.eq(viewer.office_id.0))
+            Folder::Mine => q.filter(inbox_items::Column::AssigneeUserId.eq(viewer.user_id.0)),
+            Folder::Tank => q
+                .filter(self.waiting_for(viewer).await?)
                 .filter(inbox_items::Column::AssigneeUserId.is_null()),
+            Folder::Sent => q.filter(inbox_items::Column::SenderId.eq(viewer.user_id.0)),
         };
         let status = match which {
-            Box::Tank => Some(Status::Open),
-            Box::Mine => status,
+            Folder::Tank => Some(Status::Open),
+            Folder::Mine | Folder::Sent => status,
         };
         if let Some(s) = status {
             q = q.filter(inbox_items::Column::Status.eq(s.as_str()));
@@ -582,7 +608,33 @@ impl Store {
             .collect())
     }
 
-    /// How many open items wait in the reader's inbox and in their office's shark tank.
+    /// The groups the viewer is a member of.
+    async fn groups_of(&self, viewer: &Viewer) -> Result<Vec<GroupId>, StoreError> {
+        Ok(self
+            .groups(viewer.company_id)
+            .await?
+            .into_iter()
+            .filter(|g| g.member_ids.contains(&viewer.user_id))
+            .map(|g| g.id)
+            .collect())
+    }
+
+    /// Items waiting for anyone in the viewer's office or one of the viewer's groups.
+    async fn waiting_for(&self, viewer: &Viewer) -> Result<Condition, StoreError> {
+        let groups: Vec<Uuid> = self.groups_of(viewer).await?.into_iter().map(|g| g.0).collect();
+        let mut any = Condition::any().add(inbox_items::Column::AssigneeOfficeId.eq(viewer.office_id.0));
+        if !groups.is_empty() {
+            any = any.add(
+                Condition::all()
+                    .add(inbox_items::Column::AssigneeOfficeId.is_null())
+                    .add(inbox_items::Column::AssigneeGroupId.is_in(groups)),
+            );
+        }
+        Ok(any)
+    }
+
+    /// How many open items wait in the reader's inbox and in their office's shark tank (and
+    /// their groups').
     pub async fn inbox_counts(&self, viewer: &Viewer) -> Result<(u64, u64), StoreError> {
         use sea_orm::PaginatorTrait;
         let open = |q: sea_orm::Select<inbox_items::Entity>| {
@@ -594,15 +646,15 @@ impl Store {
             .count(&self.db)
             .await?;
         let tank = open(inbox_items::Entity::find())
-            .filter(inbox_items::Column::AssigneeOfficeId.eq(viewer.office_id.0))
+            .filter(self.waiting_for(viewer).await?)
             .filter(inbox_items::Column::AssigneeUserId.is_null())
             .count(&self.db)
             .await?;
         Ok((mine, tank))
     }
 
-    /// An item the viewer may see: their own, their office's shark tank's, or any for an
-    /// administrator.
+    /// An item the viewer may see: their own, one waiting in their office's shark tank or one of
+    /// their groups, a tip they sent, or any for an administrator.
     pub async fn inbox_item(&self, viewer: &Viewer, id: Uuid) -> Result<InboxItem, StoreError> {
         let item = inbox_items::Entity::find_by_id((viewer.company_id.0, id))
             .one(&self.db)
@@ -610,31 +662,57 @@ impl Store {
             .map(to_item)
             .ok_or(StoreError::NotFound("inbox item"))?;
         let sees = viewer.permissions.admin
+            || item.sender_id == Some(viewer.user_id)
             || match item.assignee {
                 Some(Assignee::User(u)) => u == viewer.user_id,
                 Some(Assignee::Office(o)) => o == viewer.office_id,
+                Some(Assignee::Group(g)) => self.groups_of(viewer).await?.contains(&g),
                 None => false,
             };
         if sees { Ok(item) } else { Err(StoreError::NotFound("inbox item")) }
     }
 
-    /// The assignee (or an administrator) acts on an item: accept with a listing linked,
-    /// decline with a reason, mark contacted or not relevant. The status changes only from
-    /// open, so of two racing actions one wins and the other is refused.
-    pub async fn act_on_item(&self, viewer: &Viewer, id: Uuid, action: Action) -> Result<InboxItem, StoreError> {
+    /// The assignee (or an administrator) acts on an item: accept with a listing linked (an
+    /// existing one, or one made in the same step), decline with a reason, mark contacted or not
+    /// relevant. The status changes only from open, so of two racing actions one wins and the
+    /// other is refused.
+    pub async fn act_on_item(&self, viewer: &Viewer, id: Uuid, act: Act) -> Result<InboxItem, StoreError> {
         let item = self.inbox_item(viewer, id).await?;
         if item.assignee != Some(Assignee::User(viewer.user_id)) && !viewer.permissions.admin {
             return Err(StoreError::Forbidden("claim the item before working it"));
         }
+        let (action, new_listing) = match act {
+            Act::Accept(property) => {
+                properties::Entity::find_by_id((viewer.company_id.0, property.0))
+                    .one(&self.db)
+                    .await?
+                    .ok_or_else(|| StoreError::invalid("property_id", "unknown_property", "no such listing in this company"))?;
+                (Action::Accept { property }, None)
+            }
+            Act::AcceptNew(data, currency) => {
+                // Checked against the workflow before the listing's rights, so a wrong action is
+                // told as such whatever the listing.
+                apply(
+                    item.flow,
+                    item.status,
+                    &Action::Accept {
+                        property: PropertyId::new(),
+                    },
+                )
+                .map_err(transition)?;
+                let (property, row) = self.new_property(viewer, &data, &currency).await?;
+                (Action::Accept { property }, Some(row))
+            }
+            Act::Decline(reason) => (Action::Decline { reason }, None),
+            Act::Contacted => (Action::MarkContacted, None),
+            Act::NotRelevant => (Action::MarkNotRelevant, None),
+        };
         let next = apply(item.flow, item.status, &action).map_err(transition)?;
-        if let Action::Accept { property } = &action {
-            properties::Entity::find_by_id((viewer.company_id.0, property.0))
-                .one(&self.db)
-                .await?
-                .ok_or_else(|| StoreError::invalid("property_id", "unknown_property", "no such listing in this company"))?;
-        }
         let now = Utc::now();
         let txn = self.write().await?;
+        if let Some(row) = new_listing {
+            properties::Entity::insert(row).exec_without_returning(&txn).await?;
+        }
         let mut update = inbox_items::Entity::update_many()
             .col_expr(inbox_items::Column::Status, Expr::value(next.as_str()))
             .col_expr(inbox_items::Column::DecidedAt, Expr::value(now))
@@ -657,8 +735,9 @@ impl Store {
             });
         }
         if let Some(contact) = item.contact_id {
+            let kind = if item.flow == Flow::Tip { "tip_decided" } else { "lead_decided" };
             let mut event = TimelineEvent::new(
-                "lead_decided",
+                kind,
                 json!({"status": next.as_str(), "reason": match &action { Action::Decline { reason } => Some(reason.trim()), _ => None }}),
             );
             if let Action::Accept { property } = &action {
@@ -666,6 +745,92 @@ impl Store {
             }
             add_timeline(&txn, viewer.company_id, contact, event, Some(viewer.user_id)).await?;
         }
+        txn.commit().await?;
+        self.inbox_item(viewer, id).await
+    }
+
+    /// Sends a tip about a contact the sender can see to a colleague, a group or an office.
+    pub async fn send_tip(
+        &self,
+        viewer: &Viewer,
+        contact: ContactId,
+        to: TipTarget,
+        note: Option<String>,
+    ) -> Result<InboxItem, StoreError> {
+        let company = viewer.company_id;
+        self.contact(viewer, contact).await?;
+        let dir = self.directory(company).await?;
+        let (user, office, group, name) = match to {
+            TipTarget::User(u) => {
+                let receiver = self
+                    .user(company, u)
+                    .await
+                    .map_err(|_| StoreError::invalid("to_user_id", "unknown_user", "no such colleague"))?;
+                if !receiver.active || !receiver.permissions.work_with_clients || receiver.id == viewer.user_id {
+                    return Err(StoreError::invalid(
+                        "to_user_id",
+                        "cannot_receive",
+                        "that colleague cannot receive tips",
+                    ));
+                }
+                (Some(u.0), None, None, receiver.name)
+            }
+            TipTarget::Office(o) => match dir.offices.get(&o) {
+                Some(name) => (None, Some(o.0), None, name.clone()),
+                None => {
+                    return Err(StoreError::invalid(
+                        "to_office_id",
+                        "unknown_office",
+                        "no such office in this company",
+                    ));
+                }
+            },
+            TipTarget::Group(g) => match self.groups(company).await?.into_iter().find(|x| x.id == g) {
+                Some(group) => (None, None, Some(g.0), group.name),
+                None => return Err(StoreError::invalid("to_group_id", "unknown_group", "no such group in this company")),
+            },
+        };
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        let txn = self.write().await?;
+        inbox_items::Entity::insert(inbox_items::ActiveModel {
+            company_id: Set(company.0),
+            id: Set(id),
+            kind: Set("tip".into()),
+            workflow: Set(Workflow::AcceptOrDecline.as_str().into()),
+            source_id: Set(None),
+            sender_id: Set(Some(viewer.user_id.0)),
+            contact_id: Set(Some(contact.0)),
+            contact_created: Set(false),
+            property_id: Set(None),
+            linked_property_id: Set(None),
+            status: Set(Status::Open.as_str().into()),
+            assignee_user_id: Set(user),
+            assignee_office_id: Set(office),
+            assignee_group_id: Set(group),
+            routing: Set(None),
+            message: Set(note.clone()),
+            fields: Set(None),
+            spam: Set(false),
+            flagged: Set(None),
+            decline_reason: Set(None),
+            created_at: Set(now),
+            assigned_at: Set(now),
+            redistribute_at: Set(None),
+            redistributed_at: Set(None),
+            decided_at: Set(None),
+            decided_by: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        add_timeline(
+            &txn,
+            company,
+            contact,
+            TimelineEvent::new("tip_sent", json!({"to": name, "note": note})),
+            Some(viewer.user_id),
+        )
+        .await?;
         txn.commit().await?;
         self.inbox_item(viewer, id).await
     }
@@ -679,7 +844,10 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound("inbox item"))?;
-        if row.assignee_office_id != Some(viewer.office_id.0) {
+        let groups = self.groups_of(viewer).await?;
+        let waits_here = row.assignee_office_id == Some(viewer.office_id.0)
+            || (row.assignee_office_id.is_none() && row.assignee_group_id.is_some_and(|g| groups.contains(&GroupId(g))));
+        if !waits_here {
             return match row.assignee_user_id {
                 Some(u) if u == viewer.user_id.0 => Err(StoreError::Refused {
                     code: "not_claimable",
@@ -687,7 +855,7 @@ impl Store {
                 }),
                 _ if viewer.permissions.admin => Err(StoreError::Refused {
                     code: "not_claimable",
-                    message: "this item is not waiting in your office's shark tank".into(),
+                    message: "this item is not waiting in your office's shark tank or your groups".into(),
                 }),
                 _ => Err(StoreError::NotFound("inbox item")),
             };
@@ -702,7 +870,7 @@ impl Store {
         let Some(assignee) = item.assignee else {
             return Err(StoreError::NotFound("inbox item"));
         };
-        if !may_claim(item.status, assignee, viewer.office_id) {
+        if !may_claim(item.status, assignee, viewer.office_id, &groups) {
             return Err(StoreError::Refused {
                 code: "not_claimable",
                 message: "this item is not waiting in your office's shark tank".into(),
@@ -716,11 +884,7 @@ impl Store {
             .filter(inbox_items::Column::CompanyId.eq(viewer.company_id.0))
             .filter(inbox_items::Column::Id.eq(id))
             .filter(inbox_items::Column::Status.eq(Status::Open.as_str()))
-            .filter(
-                Condition::all()
-                    .add(inbox_items::Column::AssigneeOfficeId.eq(viewer.office_id.0))
-                    .add(inbox_items::Column::AssigneeUserId.is_null()),
-            )
+            .filter(inbox_items::Column::AssigneeUserId.is_null())
             .exec(&txn)
             .await?;
         if res.rows_affected == 0 {

@@ -190,6 +190,19 @@ impl Store {
     /// far as the viewer's offer scope reaches.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_property(&self, viewer: &Viewer, data: &PropertyData, currency: &str) -> Result<PropertyRecord, StoreError> {
+        let (id, am) = self.new_property(viewer, data, currency).await?;
+        properties::Entity::insert(am).exec_without_returning(&self.db).await?;
+        self.property(viewer, id).await
+    }
+
+    /// A new listing's row, checked against the viewer's rights, for the caller to insert (in
+    /// its own transaction, when the listing is made in the same step as something else).
+    pub(crate) async fn new_property(
+        &self,
+        viewer: &Viewer,
+        data: &PropertyData,
+        currency: &str,
+    ) -> Result<(PropertyId, properties::ActiveModel), StoreError> {
         let broker = self
             .user(viewer.company_id, data.broker_id.unwrap_or(viewer.user_id))
             .await
@@ -218,8 +231,7 @@ impl Store {
             ..Default::default()
         };
         data_columns(&mut am, data);
-        properties::Entity::insert(am).exec(&self.db).await?;
-        self.property(viewer, id).await
+        Ok((id, am))
     }
 
     /// Replaces a listing's fields; the viewer's rights must reach the listing (and its new

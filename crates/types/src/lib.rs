@@ -637,6 +637,13 @@ api_type! {
         pub linked_property_id: Option<Uuid>,
         pub assignee_user_id: Option<Uuid>,
         pub assignee_office_id: Option<Uuid>,
+        /// A tip sent to a group, until a member claims it.
+        pub assignee_group_id: Option<Uuid>,
+        /// Who sent a tip.
+        pub sender_id: Option<Uuid>,
+        pub sender_name: Option<String>,
+        /// Who accepted or declined it.
+        pub decided_by_name: Option<String>,
         /// Why it went where it went, in the reader's language.
         pub routing: Option<String>,
         pub message: Option<String>,
@@ -657,9 +664,25 @@ api_type! {
         pub tank: u64,
     }
 
-    /// Accept an item, linking a listing.
+    /// Accept an item, linking a listing: an existing one (`property_id`) or one made in the
+    /// same step (`new_property`, brokered by you unless it names another broker).
     pub struct AcceptRequest {
-        pub property_id: Uuid,
+        #[serde(default)]
+        pub property_id: Option<Uuid>,
+        #[serde(default)]
+        pub new_property: Option<PropertyWrite>,
+    }
+
+    /// A tip about a contact to a colleague, a group or an office (exactly one of the three).
+    pub struct TipWrite {
+        #[serde(default)]
+        pub to_user_id: Option<Uuid>,
+        #[serde(default)]
+        pub to_group_id: Option<Uuid>,
+        #[serde(default)]
+        pub to_office_id: Option<Uuid>,
+        #[serde(default)]
+        pub note: Option<String>,
     }
 
     /// Decline an item.

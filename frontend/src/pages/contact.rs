@@ -84,6 +84,7 @@ fn Card() -> impl IntoView {
                             </div>
                         </div>
                         <HandOver contact_id=s.id point=c.lat.zip(c.lon) on_done=bump/>
+                        <SendTip contact_id=s.id on_done=bump/>
                     </section>
                 }.into_any()
             }
@@ -353,6 +354,85 @@ fn HandOver(contact_id: Uuid, point: Option<(f64, f64)>, on_done: impl Fn() + Co
                 <button id="handover-submit" type="submit">{move || t("contact.handover.submit")}</button>
                 {move || status.get().map(|s| match s {
                     Ok(()) => view! { <p class="ok">{t("contact.handover.done")}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                })}
+            </form>
+        </details>
+    }
+}
+
+/// A tip about this contact to a colleague, a group or an office, with an optional note.
+#[component]
+fn SendTip(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+    let users = LocalResource::new(|| api::get::<Vec<User>>("/api/v1/users"));
+    let groups = LocalResource::new(|| api::get::<Vec<crm_types::Group>>("/api/v1/groups"));
+    let offices = LocalResource::new(|| api::get::<Vec<crm_types::Office>>("/api/v1/offices"));
+    let to = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<Result<(), String>>);
+    let me = move || api::session().me.get();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let chosen = to.get_untracked();
+        let id = chosen.split_once(':').and_then(|(_, id)| Uuid::parse_str(id).ok());
+        let mut body = crm_types::TipWrite {
+            to_user_id: None,
+            to_group_id: None,
+            to_office_id: None,
+            note: Some(note.get_untracked()),
+        };
+        match chosen.split_once(':').map(|(k, _)| k) {
+            Some("user") => body.to_user_id = id,
+            Some("group") => body.to_group_id = id,
+            Some("office") => body.to_office_id = id,
+            _ => return,
+        }
+        leptos::task::spawn_local(async move {
+            match api::post::<_, crm_types::InboxItem>(&format!("/api/v1/contacts/{contact_id}/tips"), &body).await {
+                Ok(_) => {
+                    status.set(Some(Ok(())));
+                    note.set(String::new());
+                    api::touch();
+                    on_done();
+                }
+                Err(e) => status.set(Some(Err(e.error.message))),
+            }
+        });
+    };
+    view! {
+        <details class="card tip">
+            <summary>{move || t("contact.tip")}</summary>
+            <form on:submit=submit>
+                <label>{move || t("contact.tip.to")}
+                    <select id="tip-to" required on:change=move |ev| to.set(event_target_value(&ev))>
+                        <option value="">"—"</option>
+                        <optgroup label=move || t("contact.tip.colleagues")>
+                            {move || {
+                                let me = me();
+                                users.get().and_then(Result::ok).unwrap_or_default().into_iter()
+                                    .filter(|u| u.active && u.permissions.work_with_clients && me.as_ref().is_some_and(|m| m.id != u.id))
+                                    .map(|u| view! { <option value=format!("user:{}", u.id)>{format!("{} · {}", u.name, u.office_name)}</option> })
+                                    .collect_view()
+                            }}
+                        </optgroup>
+                        <optgroup label=move || t("contact.tip.groups")>
+                            {move || groups.get().and_then(Result::ok).unwrap_or_default().into_iter()
+                                .map(|g| view! { <option value=format!("group:{}", g.id)>{g.name}</option> })
+                                .collect_view()}
+                        </optgroup>
+                        <optgroup label=move || t("contact.tip.offices")>
+                            {move || offices.get().and_then(Result::ok).unwrap_or_default().into_iter()
+                                .map(|o| view! { <option value=format!("office:{}", o.id)>{o.name}</option> })
+                                .collect_view()}
+                        </optgroup>
+                    </select>
+                </label>
+                <label>{move || t("contact.tip.note")}
+                    <input id="tip-note" type="text" maxlength="2000" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))/>
+                </label>
+                <button id="tip-submit" type="submit">{move || t("contact.tip.send")}</button>
+                {move || status.get().map(|s| match s {
+                    Ok(()) => view! { <p class="ok">{t("contact.tip.sent")}</p> }.into_any(),
                     Err(e) => view! { <p class="error">{e}</p> }.into_any(),
                 })}
             </form>

@@ -27,8 +27,14 @@ fn Inbox() -> impl IntoView {
             which.get_untracked(),
             cursor.as_deref().map(|c| format!("&cursor={}", enc(c))).unwrap_or_default()
         );
+        let asked = which.get_untracked();
         leptos::task::spawn_local(async move {
-            match api::get::<Slice<InboxItem>>(&url).await {
+            let answer = api::get::<Slice<InboxItem>>(&url).await;
+            // An answer for a box the user has since left is dropped.
+            if which.get_untracked() != asked {
+                return;
+            }
+            match answer {
                 Ok(page) => {
                     if cursor.is_none() {
                         items.set(page.items);
@@ -78,6 +84,7 @@ fn Inbox() -> impl IntoView {
                 <select id="inbox-box" on:change=move |ev| which.set(event_target_value(&ev))>
                     <option value="mine">{move || t("inbox.mine")}</option>
                     <option value="tank">{move || t("inbox.tank")}</option>
+                    <option value="sent">{move || t("inbox.sent")}</option>
                 </select>
             </header>
             {move || error.get().map(|e| view! { <p class="error" id="inbox-error">{e}</p> })}
@@ -86,7 +93,7 @@ fn Inbox() -> impl IntoView {
                     <For each=move || items.get() key=|i| (i.id, i.status.clone(), i.assignee_user_id) let:item>
                         {
                             let id = item.id;
-                            let open = item.status == "open";
+                            let open = item.status == "open" && which.get_untracked() != "sent";
                             let in_tank = item.assignee_user_id.is_none();
                             let workflow = item.workflow.clone();
                             let reason = RwSignal::new(String::new());
@@ -98,7 +105,7 @@ fn Inbox() -> impl IntoView {
                                             (Some(c), Some(n)) => view! { <A href=format!("/contacts/{c}")>{n}</A> }.into_any(),
                                             _ => view! { <span>"—"</span> }.into_any(),
                                         }}</strong>
-                                        <span class="muted">{item.source_name.clone().unwrap_or_default()}</span>
+                                        <span class="muted">{item.source_name.clone().or_else(|| item.sender_name.clone().map(|n| format!("{} {n}", t("inbox.tip_from")))).unwrap_or_default()}</span>
                                         <span class="spacer"></span>
                                         <span class="status">{t(&format!("inbox.status.{}", item.status))}</span>
                                         <span class="muted">{date_time(&item.created_at)}</span>
@@ -107,6 +114,7 @@ fn Inbox() -> impl IntoView {
                                     {item.routing.clone().map(|r| view! { <p class="hint">{t("inbox.routed")}" "{r}</p> })}
                                     {item.flagged.clone().map(|f| view! { <p class="warning">{t(&format!("inbox.flag.{f}"))}</p> })}
                                     {item.decline_reason.clone().map(|r| view! { <p class="hint">{r}</p> })}
+                                    {item.decided_by_name.clone().map(|n| view! { <p class="hint">{t("inbox.decided_by")}" "{n}</p> })}
                                     <Show when=move || open>
                                         <div class="row wrap actions">
                                             {if in_tank {
@@ -126,7 +134,7 @@ fn Inbox() -> impl IntoView {
                                                     </select>
                                                     <button class="accept" on:click=move |_| {
                                                         if let Ok(property_id) = uuid::Uuid::parse_str(&property.get_untracked()) {
-                                                            run(format!("/api/v1/inbox/{id}/accept"), serde_json::json!(AcceptRequest { property_id }));
+                                                            run(format!("/api/v1/inbox/{id}/accept"), serde_json::json!(AcceptRequest { property_id: Some(property_id), new_property: None }));
                                                         }
                                                     }>{t("inbox.accept")}</button>
                                                     <A href="/listings/new">{t("inbox.new_listing")}</A>

@@ -3,16 +3,16 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, options, post, put, web};
-use crm_domain::PropertyId;
 use crm_domain::contacts::{ContactData, ContactInput, GeoPoint};
 use crm_domain::i18n::Locale;
-use crm_domain::leads::{Action, Assignee, Flow, Workflow};
+use crm_domain::leads::{Assignee, Flow, Workflow};
 use crm_domain::limits;
 use crm_domain::routing::Reason;
+use crm_domain::{ContactId, GroupId, OfficeId, PropertyId, UserId};
 use crm_store::StoreError;
-use crm_store::leads::{Box as Inbox, Idempotency, IncomingLead, LeadSourceInput, Receipt};
+use crm_store::leads::{Act, Folder, Idempotency, IncomingLead, LeadSourceInput, Receipt, TipTarget};
 use crm_types::{
-    AcceptRequest, ApiError as ErrorBody, DeclineRequest, InboxCounts, InboxItem, LeadReceipt, LeadSource, LeadSourceWrite, Slice,
+    AcceptRequest, ApiError as ErrorBody, DeclineRequest, InboxCounts, InboxItem, LeadReceipt, LeadSource, LeadSourceWrite, Slice, TipWrite,
 };
 use futures::StreamExt;
 use serde::Deserialize;
@@ -50,7 +50,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(decline)
         .service(contacted)
         .service(not_relevant)
-        .service(claim);
+        .service(claim)
+        .service(send_tip);
 }
 
 fn source_view(s: crm_store::leads::LeadSource) -> LeadSource {
@@ -466,7 +467,8 @@ async fn preflight(req: HttpRequest) -> HttpResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InboxParams {
-    /// `mine` (default): items assigned to you; `tank`: open items waiting in your office's shark tank.
+    /// `mine` (default): items assigned to you; `tank`: open items waiting in your office's shark
+    /// tank or your groups; `sent`: tips you sent, to see what became of them.
     #[serde(rename = "box")]
     which: Option<String>,
     /// Only items in this status (`open`, `accepted`, …), for `mine`.
@@ -515,8 +517,15 @@ async fn item_view(state: &AppState, auth: &Auth, items: Vec<crm_store::leads::I
             assignee_office_id: match i.assignee {
                 Some(Assignee::Office(o)) => Some(o.0),
                 Some(Assignee::User(u)) => dir.users.get(&u).map(|(_, o)| o.0),
-                None => None,
+                Some(Assignee::Group(_)) | None => None,
             },
+            assignee_group_id: match i.assignee {
+                Some(Assignee::Group(g)) => Some(g.0),
+                _ => None,
+            },
+            sender_id: i.sender_id.map(|u| u.0),
+            sender_name: i.sender_id.map(|u| dir.user_name(u)),
+            decided_by_name: i.decided_by.map(|u| dir.user_name(u)),
             routing: i.routing.map(|r| explain(locale, &r.reason, r.to, &dir)),
             message: i.message,
             fields: i.fields,
@@ -535,6 +544,7 @@ fn explain(locale: Locale, reason: &Reason, to: Assignee, dir: &crm_store::org::
     let to_office = match to {
         Assignee::Office(o) => office_name(o),
         Assignee::User(u) => dir.users.get(&u).map(|(_, o)| office_name(*o)).unwrap_or_default(),
+        Assignee::Group(_) => String::new(),
     };
     let (key, params) = match reason {
         Reason::ListingBroker { .. } => ("routing.listing_broker", serde_json::json!({})),
@@ -563,9 +573,10 @@ async fn inbox(
 ) -> ApiResult<web::Json<Slice<InboxItem>>> {
     auth.require_clients()?;
     let which = match params.which.as_deref() {
-        None | Some("mine") => Inbox::Mine,
-        Some("tank") => Inbox::Tank,
-        Some(_) => return Err(ApiError::bad_request("invalid_box", Some("box"), "box is mine or tank")),
+        None | Some("mine") => Folder::Mine,
+        Some("tank") => Folder::Tank,
+        Some("sent") => Folder::Sent,
+        Some(_) => return Err(ApiError::bad_request("invalid_box", Some("box"), "box is mine, tank or sent")),
     };
     let status = match params.status.as_deref() {
         None => None,
@@ -615,14 +626,15 @@ async fn get_item(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -
     Ok(web::Json(item_view(&state, &auth, vec![item]).await?.remove(0)))
 }
 
-async fn act(state: &AppState, auth: &Auth, id: Uuid, action: Action) -> ApiResult<web::Json<InboxItem>> {
+async fn act(state: &AppState, auth: &Auth, id: Uuid, act: Act) -> ApiResult<web::Json<InboxItem>> {
     auth.require_clients()?;
-    let item = state.store.act_on_item(&auth.viewer(), id, action).await?;
+    let item = state.store.act_on_item(&auth.viewer(), id, act).await?;
     Ok(web::Json(item_view(state, auth, vec![item]).await?.remove(0)))
 }
 
-/// Accept a lead of the first workflow (or a tip), linking a listing. `409 item_closed` when it
-/// was decided before, `409 not_in_workflow` for a lead of another workflow.
+/// Accept a lead of the first workflow (or a tip), linking a listing: an existing one
+/// (`property_id`) or a new one made in the same step (`new_property`). `409 item_closed` when
+/// it was decided before, `409 not_in_workflow` for a lead of another workflow.
 #[utoipa::path(tag = "leads", params(("id" = Uuid, Path)), request_body = AcceptRequest, responses((status = 200, body = InboxItem), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/inbox/{id}/accept")]
 async fn accept(
@@ -631,15 +643,17 @@ async fn accept(
     id: web::Path<Uuid>,
     body: Valid<AcceptRequest>,
 ) -> ApiResult<web::Json<InboxItem>> {
-    act(
-        &state,
-        &auth,
-        *id,
-        Action::Accept {
-            property: PropertyId(body.property_id),
-        },
-    )
-    .await
+    let act_with = match (&body.property_id, &body.new_property) {
+        (Some(p), None) => Act::Accept(PropertyId(*p)),
+        (None, Some(w)) => Act::AcceptNew(
+            Box::new(crate::routes::properties::parse_property(w, auth.company.country).map_err(|e| e.within("new_property"))?),
+            auth.company.currency.clone(),
+        ),
+        _ => {
+            return Err(StoreError::invalid("property_id", "listing_required", "give property_id or new_property").into());
+        }
+    };
+    act(&state, &auth, *id, act_with).await
 }
 
 /// Decline a lead of the first workflow (or a tip), with a reason.
@@ -651,29 +665,21 @@ async fn decline(
     id: web::Path<Uuid>,
     body: Valid<DeclineRequest>,
 ) -> ApiResult<web::Json<InboxItem>> {
-    act(
-        &state,
-        &auth,
-        *id,
-        Action::Decline {
-            reason: body.reason.clone(),
-        },
-    )
-    .await
+    act(&state, &auth, *id, Act::Decline(body.reason.clone())).await
 }
 
 /// Mark a lead of the second workflow contacted.
 #[utoipa::path(tag = "leads", params(("id" = Uuid, Path)), responses((status = 200, body = InboxItem), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/inbox/{id}/contacted")]
 async fn contacted(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<InboxItem>> {
-    act(&state, &auth, *id, Action::MarkContacted).await
+    act(&state, &auth, *id, Act::Contacted).await
 }
 
 /// Mark a lead of the second workflow not relevant.
 #[utoipa::path(tag = "leads", params(("id" = Uuid, Path)), responses((status = 200, body = InboxItem), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[post("/inbox/{id}/not-relevant")]
 async fn not_relevant(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<InboxItem>> {
-    act(&state, &auth, *id, Action::MarkNotRelevant).await
+    act(&state, &auth, *id, Act::NotRelevant).await
 }
 
 /// Claim an item from your office's shark tank. Of many claims at once, one wins; the others
@@ -684,4 +690,29 @@ async fn claim(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> A
     auth.require_clients()?;
     let item = state.store.claim_item(&auth.viewer(), *id).await?;
     Ok(web::Json(item_view(&state, &auth, vec![item]).await?.remove(0)))
+}
+
+/// Send a tip about a contact you can see to a colleague, a group or an office, with an
+/// optional note. The receiver accepts it (linking a listing) or declines it with a reason; you
+/// follow it under `GET /api/v1/inbox?box=sent`.
+#[utoipa::path(tag = "leads", params(("id" = Uuid, Path)), request_body = TipWrite, responses((status = 201, body = InboxItem), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+#[post("/contacts/{id}/tips")]
+async fn send_tip(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: Valid<TipWrite>) -> ApiResult<HttpResponse> {
+    auth.require_clients()?;
+    let to = match (body.to_user_id, body.to_group_id, body.to_office_id) {
+        (Some(u), None, None) => TipTarget::User(UserId(u)),
+        (None, Some(g), None) => TipTarget::Group(GroupId(g)),
+        (None, None, Some(o)) => TipTarget::Office(OfficeId(o)),
+        _ => {
+            return Err(StoreError::invalid(
+                "to_user_id",
+                "receiver_required",
+                "give exactly one of to_user_id, to_group_id and to_office_id",
+            )
+            .into());
+        }
+    };
+    let note = body.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    let item = state.store.send_tip(&auth.viewer(), ContactId(*id), to, note).await?;
+    Ok(HttpResponse::Created().json(item_view(&state, &auth, vec![item]).await?.remove(0)))
 }

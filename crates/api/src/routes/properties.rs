@@ -49,7 +49,7 @@ fn non_negative<T: PartialOrd + Default + Copy>(field: &str, v: Option<T>) -> Ap
     }
 }
 
-fn parse_property(w: &PropertyWrite, default_country: Country) -> ApiResult<PropertyData> {
+pub(crate) fn parse_property(w: &PropertyWrite, default_country: Country) -> ApiResult<PropertyData> {
     let kind = PropertyKind::parse(&w.kind)
         .ok_or_else(|| ApiError::invalid("invalid_kind", "kind", format!("'{}' is not a kind of property", w.kind)))?;
     let status = PropertyStatus::parse(&w.status)

@@ -20,6 +20,7 @@ pub struct Model {
     pub status: String,
     pub assignee_user_id: Option<Uuid>,
     pub assignee_office_id: Option<Uuid>,
+    pub assignee_group_id: Option<Uuid>,
     #[sea_orm(column_type = "Json", nullable)]
     pub routing: Option<Json>,
     #[sea_orm(column_type = "Text", nullable)]
