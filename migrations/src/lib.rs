@@ -14,6 +14,7 @@ mod m0004_imports;
 mod m0005_focus_areas;
 mod m0006_leads;
 mod m0007_tips;
+mod m0008_redistribution;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_focus_areas::Migration),
             Box::new(m0006_leads::Migration),
             Box::new(m0007_tips::Migration),
+            Box::new(m0008_redistribution::Migration),
         ]
     }
 }

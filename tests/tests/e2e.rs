@@ -224,6 +224,14 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     wait_text(client, "#inbox-items", "Rozhodl(a) Jana Nováková").await;
     shot(client, "09-inbox").await;
 
+    // The office's automatic redistribution, set by the administrator.
+    click(client, "nav.top a[href='/lead-sources']").await;
+    click(client, "#routing-office option:nth-child(2)").await;
+    click(client, "#routing-to option[value^='user:']").await;
+    type_into(client, "#routing-tips", "24").await;
+    click(client, "#save-routing").await;
+    wait_text(client, "form", "Uloženo.").await;
+
     // Export the contacts.
     click(client, "nav.top a[href='/']").await;
     client.wait().for_element(Locator::Css("#contact-list")).await.unwrap();

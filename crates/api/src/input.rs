@@ -412,6 +412,15 @@ impl Check for t::AcceptRequest {
     }
 }
 
+impl Check for t::OfficeRouting {
+    fn check(&self, c: &mut Checker) {
+        let max = crm_domain::leads::MAX_REDISTRIBUTION_HOURS;
+        c.range("tips_hours", self.tips_hours, 0, max);
+        c.range("accept_leads_hours", self.accept_leads_hours, 0, max);
+        c.range("contact_leads_hours", self.contact_leads_hours, 0, max);
+    }
+}
+
 impl Check for t::TipWrite {
     fn check(&self, c: &mut Checker) {
         c.opt("note", &self.note, limits::MESSAGE);

@@ -217,6 +217,7 @@ pub fn event_text(locale: Locale, kind: &str, params: &Value) -> String {
             }
         }
         "lead_claimed" => "event.lead_claimed",
+        "redistributed" => "event.redistributed",
         other => return other.to_owned(),
     };
     locale.render(key, &p)

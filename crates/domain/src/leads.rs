@@ -195,6 +195,40 @@ pub fn may_claim(status: Status, assignee: Assignee, office: OfficeId, groups: &
         }
 }
 
+/// An office's automatic redistribution: the time limits in hours per kind of item (none: no
+/// redistribution of that kind). An open item not taken care of within its limit goes to the
+/// office's redistributor, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Redistribution {
+    pub tips_hours: Option<u32>,
+    pub accept_leads_hours: Option<u32>,
+    pub contact_leads_hours: Option<u32>,
+}
+
+/// The longest limit an office may set: 90 days.
+pub const MAX_REDISTRIBUTION_HOURS: u32 = 24 * 90;
+
+impl Redistribution {
+    /// The limit for one kind of item.
+    pub fn limit(&self, flow: Flow) -> Option<chrono::Duration> {
+        let hours = match flow {
+            Flow::Tip => self.tips_hours,
+            Flow::Lead(Workflow::AcceptOrDecline) => self.accept_leads_hours,
+            Flow::Lead(Workflow::ContactOrDismiss) => self.contact_leads_hours,
+            Flow::Lead(Workflow::InformationOnly) => None,
+        };
+        hours.map(|h| chrono::Duration::hours(i64::from(h)))
+    }
+
+    /// When an item of `flow`, in `status`, assigned at `assigned_at`, goes to the redistributor.
+    pub fn due_at(&self, flow: Flow, status: Status, assigned_at: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        if !status.is_open() {
+            return None;
+        }
+        self.limit(flow).map(|limit| assigned_at + limit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +290,21 @@ mod tests {
         );
         assert_eq!(initial(Flow::Lead(Workflow::InformationOnly), false), Status::Information);
         assert_eq!(initial(lead2, true), Status::Spam);
+    }
+
+    #[test]
+    fn redistribution_is_due_after_the_limit_of_each_kind() {
+        let r = Redistribution {
+            tips_hours: Some(24),
+            accept_leads_hours: None,
+            contact_leads_hours: Some(0),
+        };
+        let t0 = chrono::Utc::now();
+        assert_eq!(r.due_at(Flow::Tip, Status::Open, t0), Some(t0 + chrono::Duration::hours(24)));
+        assert_eq!(r.due_at(Flow::Lead(Workflow::AcceptOrDecline), Status::Open, t0), None);
+        assert_eq!(r.due_at(Flow::Lead(Workflow::ContactOrDismiss), Status::Open, t0), Some(t0));
+        assert_eq!(r.due_at(Flow::Lead(Workflow::ContactOrDismiss), Status::Contacted, t0), None);
+        assert_eq!(r.due_at(Flow::Lead(Workflow::InformationOnly), Status::Information, t0), None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Periodic jobs: each runs once per period across every instance (see `crm_store::jobs`).
-//! Later areas add theirs here (redistribution, nightly call lists, mailings, fixation expiry).
+//! Later areas add theirs here (nightly call lists, mailings, fixation expiry).
 
 use std::time::Duration;
 
@@ -20,11 +20,16 @@ pub struct Periodic {
 }
 
 /// Every periodic job, with its default period (a setting: `CRM_JOB_<NAME>_SECONDS`).
-pub const PERIODIC_JOBS: [Periodic; 2] = [
+pub const PERIODIC_JOBS: [Periodic; 3] = [
     Periodic {
         name: "housekeeping",
         default_every: Duration::from_secs(3600),
         about: "removes expired sign-ins, sent messages older than 90 days, old job records and the files of finished imports",
+    },
+    Periodic {
+        name: "redistribution",
+        default_every: Duration::from_secs(60),
+        about: "passes tips and leads not taken care of within their office's time limit to the office's redistributor",
     },
     Periodic {
         name: "statistics",
@@ -44,6 +49,10 @@ async fn execute(store: &Store, name: &str) -> anyhow::Result<String> {
                 "removed {} refresh tokens, {} sent messages, {} job records, {} import files",
                 p.refresh_tokens, p.messages, p.job_runs, p.import_files
             ))
+        }
+        "redistribution" => {
+            let moved = store.redistribute_due(Utc::now()).await?;
+            Ok(format!("{moved} items passed on to redistributors"))
         }
         "statistics" => {
             store.recount_contacts().await?;

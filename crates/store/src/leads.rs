@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use crm_domain::contacts::{ContactData, GeoPoint};
-use crm_domain::leads::{Action, Assignee, Flow, Status, TransitionError, Workflow, apply, initial, may_claim};
+use crm_domain::leads::{
+    Action, Assignee, Flow, MAX_REDISTRIBUTION_HOURS, Redistribution, Status, TransitionError, Workflow, apply, initial, may_claim,
+};
 use crm_domain::org::{Role, parse_name};
 use crm_domain::permissions::Viewer;
 use crm_domain::routing::{Routing, route};
@@ -18,7 +20,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::contacts::{TimelineEvent, add_timeline, create_contact_in};
-use crate::entities::{idempotency_keys, inbox_items, lead_sources, offices, properties};
+use crate::entities::{idempotency_keys, inbox_items, lead_sources, office_routing, offices, properties};
 use crate::org::User;
 use crate::properties::PropertyData;
 use crate::{Store, StoreError};
@@ -125,6 +127,8 @@ pub struct InboxItem {
     pub assigned_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub decided_by: Option<UserId>,
+    /// When it went to the office's redistributor for not being taken care of in time.
+    pub redistributed_at: Option<DateTime<Utc>>,
 }
 
 fn to_item(m: inbox_items::Model) -> InboxItem {
@@ -153,7 +157,20 @@ fn to_item(m: inbox_items::Model) -> InboxItem {
         assigned_at: m.assigned_at,
         decided_at: m.decided_at,
         decided_by: m.decided_by.map(UserId),
+        redistributed_at: m.redistributed_at,
     }
+}
+
+/// An office's automatic redistribution: who receives what was not taken care of in time (a
+/// user or a group; none: off) and the limits per kind of item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OfficeRouting {
+    pub redistributor: Option<Assignee>,
+    pub limits: Redistribution,
+}
+
+fn hours(h: Option<i32>) -> Option<u32> {
+    h.and_then(|h| u32::try_from(h).ok())
 }
 
 /// What a receiver does with an item.
@@ -439,6 +456,10 @@ impl Store {
             None => None,
         };
 
+        let redistribute_at = match routing.as_ref() {
+            Some(r) => self.due_for(company, flow, status, r.to, Utc::now()).await?,
+            None => None,
+        };
         let txn = self.write().await?;
         if let Some(idem) = &idem {
             let claimed = idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
@@ -516,7 +537,7 @@ impl Store {
             decline_reason: Set(None),
             created_at: Set(now),
             assigned_at: Set(now),
-            redistribute_at: Set(None),
+            redistribute_at: Set(redistribute_at),
             redistributed_at: Set(None),
             decided_at: Set(None),
             decided_by: Set(None),
@@ -792,6 +813,12 @@ impl Store {
         };
         let now = Utc::now();
         let id = Uuid::now_v7();
+        let assignee = match to {
+            TipTarget::User(u) => Assignee::User(u),
+            TipTarget::Office(o) => Assignee::Office(o),
+            TipTarget::Group(g) => Assignee::Group(g),
+        };
+        let redistribute_at = self.due_for(company, Flow::Tip, Status::Open, assignee, now).await?;
         let txn = self.write().await?;
         inbox_items::Entity::insert(inbox_items::ActiveModel {
             company_id: Set(company.0),
@@ -816,7 +843,7 @@ impl Store {
             decline_reason: Set(None),
             created_at: Set(now),
             assigned_at: Set(now),
-            redistribute_at: Set(None),
+            redistribute_at: Set(redistribute_at),
             redistributed_at: Set(None),
             decided_at: Set(None),
             decided_by: Set(None),
@@ -915,5 +942,216 @@ fn transition(e: TransitionError) -> StoreError {
             code: other.code(),
             message: other.to_string(),
         },
+    }
+}
+
+impl Store {
+    /// An office's redistribution settings (none set: off).
+    pub async fn office_routing(&self, company: CompanyId, office: OfficeId) -> Result<OfficeRouting, StoreError> {
+        if !self.directory(company).await?.offices.contains_key(&office) {
+            return Err(StoreError::NotFound("office"));
+        }
+        Ok(office_routing::Entity::find_by_id((company.0, office.0))
+            .one(&self.db)
+            .await?
+            .map(|m| OfficeRouting {
+                redistributor: match (m.redistributor_user_id, m.redistributor_group_id) {
+                    (Some(u), _) => Some(Assignee::User(UserId(u))),
+                    (None, Some(g)) => Some(Assignee::Group(GroupId(g))),
+                    (None, None) => None,
+                },
+                limits: Redistribution {
+                    tips_hours: hours(m.tips_hours),
+                    accept_leads_hours: hours(m.accept_leads_hours),
+                    contact_leads_hours: hours(m.contact_leads_hours),
+                },
+            })
+            .unwrap_or_default())
+    }
+
+    /// Sets an office's redistribution. Items already waiting keep the time they were given.
+    pub async fn save_office_routing(
+        &self,
+        company: CompanyId,
+        office: OfficeId,
+        routing: OfficeRouting,
+    ) -> Result<OfficeRouting, StoreError> {
+        let dir = self.directory(company).await?;
+        if !dir.offices.contains_key(&office) {
+            return Err(StoreError::NotFound("office"));
+        }
+        let (user, group) = match routing.redistributor {
+            Some(Assignee::User(u)) => {
+                let user = self
+                    .user(company, u)
+                    .await
+                    .map_err(|_| StoreError::invalid("redistributor_user_id", "unknown_user", "no such colleague"))?;
+                if !user.active || !user.permissions.work_with_clients {
+                    return Err(StoreError::invalid(
+                        "redistributor_user_id",
+                        "cannot_receive",
+                        "that colleague cannot receive leads",
+                    ));
+                }
+                (Some(u.0), None)
+            }
+            Some(Assignee::Group(g)) => {
+                if !self.groups(company).await?.iter().any(|x| x.id == g) {
+                    return Err(StoreError::invalid(
+                        "redistributor_group_id",
+                        "unknown_group",
+                        "no such group in this company",
+                    ));
+                }
+                (None, Some(g.0))
+            }
+            Some(Assignee::Office(_)) => {
+                return Err(StoreError::invalid(
+                    "redistributor_user_id",
+                    "invalid_redistributor",
+                    "a user or a group",
+                ));
+            }
+            None => (None, None),
+        };
+        let l = routing.limits;
+        for (field, h) in [
+            ("tips_hours", l.tips_hours),
+            ("accept_leads_hours", l.accept_leads_hours),
+            ("contact_leads_hours", l.contact_leads_hours),
+        ] {
+            if h.is_some_and(|h| h > MAX_REDISTRIBUTION_HOURS) {
+                return Err(StoreError::invalid(
+                    field,
+                    "out_of_range",
+                    format!("{field} is at most {MAX_REDISTRIBUTION_HOURS}"),
+                ));
+            }
+        }
+        let as_i32 = |h: Option<u32>| h.map(|h| h as i32);
+        let row = office_routing::ActiveModel {
+            company_id: Set(company.0),
+            office_id: Set(office.0),
+            redistributor_user_id: Set(user),
+            redistributor_group_id: Set(group),
+            tips_hours: Set(as_i32(l.tips_hours)),
+            accept_leads_hours: Set(as_i32(l.accept_leads_hours)),
+            contact_leads_hours: Set(as_i32(l.contact_leads_hours)),
+            updated_at: Set(Utc::now()),
+        };
+        office_routing::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([office_routing::Column::CompanyId, office_routing::Column::OfficeId])
+                    .update_columns([
+                        office_routing::Column::RedistributorUserId,
+                        office_routing::Column::RedistributorGroupId,
+                        office_routing::Column::TipsHours,
+                        office_routing::Column::AcceptLeadsHours,
+                        office_routing::Column::ContactLeadsHours,
+                        office_routing::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        self.office_routing(company, office).await
+    }
+
+    /// The office an assignment belongs to: a user's, or the shark tank's.
+    async fn office_of(&self, company: CompanyId, assignee: Assignee) -> Result<Option<OfficeId>, StoreError> {
+        Ok(match assignee {
+            Assignee::Office(o) => Some(o),
+            Assignee::User(u) => self.directory(company).await?.users.get(&u).map(|(_, o)| *o),
+            Assignee::Group(_) => None,
+        })
+    }
+
+    /// When a new item goes to its office's redistributor, if that office redistributes its kind.
+    async fn due_for(
+        &self,
+        company: CompanyId,
+        flow: Flow,
+        status: Status,
+        assignee: Assignee,
+        at: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let Some(office) = self.office_of(company, assignee).await? else {
+            return Ok(None);
+        };
+        let routing = self.office_routing(company, office).await?;
+        if routing.redistributor.is_none() {
+            return Ok(None);
+        }
+        Ok(routing.limits.due_at(flow, status, at))
+    }
+
+    /// Passes every open item past its time to its office's redistributor (the job runner's
+    /// "redistribution" job). Each item goes once: the change is conditional on the item still
+    /// being open and not yet redistributed, so two instances racing pass it on once.
+    pub async fn redistribute_due(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let due = inbox_items::Entity::find()
+            .filter(inbox_items::Column::RedistributeAt.lte(now))
+            .filter(inbox_items::Column::Status.eq(Status::Open.as_str()))
+            .filter(inbox_items::Column::RedistributedAt.is_null())
+            .order_by_asc(inbox_items::Column::RedistributeAt)
+            .limit(500)
+            .all(&self.db)
+            .await?;
+        let mut moved = 0;
+        for row in due {
+            let company = CompanyId(row.company_id);
+            let item = to_item(row);
+            let target = match item.assignee {
+                Some(a) => match self.office_of(company, a).await? {
+                    Some(office) => self.office_routing(company, office).await?.redistributor,
+                    None => None,
+                },
+                None => None,
+            };
+            let txn = self.write().await?;
+            let mut update = inbox_items::Entity::update_many()
+                .col_expr(inbox_items::Column::RedistributeAt, Expr::value(Option::<DateTime<Utc>>::None))
+                .filter(inbox_items::Column::CompanyId.eq(company.0))
+                .filter(inbox_items::Column::Id.eq(item.id))
+                .filter(inbox_items::Column::Status.eq(Status::Open.as_str()))
+                .filter(inbox_items::Column::RedistributedAt.is_null());
+            let name = match target {
+                Some(Assignee::User(u)) => {
+                    update = update
+                        .col_expr(inbox_items::Column::AssigneeUserId, Expr::value(u.0))
+                        .col_expr(inbox_items::Column::AssigneeGroupId, Expr::value(Option::<Uuid>::None))
+                        .col_expr(inbox_items::Column::RedistributedAt, Expr::value(now))
+                        .col_expr(inbox_items::Column::AssignedAt, Expr::value(now));
+                    Some(self.directory(company).await?.user_name(u))
+                }
+                Some(Assignee::Group(g)) => {
+                    update = update
+                        .col_expr(inbox_items::Column::AssigneeUserId, Expr::value(Option::<Uuid>::None))
+                        .col_expr(inbox_items::Column::AssigneeOfficeId, Expr::value(Option::<Uuid>::None))
+                        .col_expr(inbox_items::Column::AssigneeGroupId, Expr::value(g.0))
+                        .col_expr(inbox_items::Column::RedistributedAt, Expr::value(now))
+                        .col_expr(inbox_items::Column::AssignedAt, Expr::value(now));
+                    self.groups(company).await?.into_iter().find(|x| x.id == g).map(|x| x.name)
+                }
+                // Redistribution was turned off meanwhile: the item stays where it is.
+                _ => None,
+            };
+            let res = update.exec(&txn).await?;
+            if res.rows_affected == 1
+                && let (Some(name), Some(contact)) = (&name, item.contact_id)
+            {
+                add_timeline(
+                    &txn,
+                    company,
+                    contact,
+                    TimelineEvent::new("redistributed", json!({"to": name})),
+                    None,
+                )
+                .await?;
+                moved += 1;
+            }
+            txn.commit().await?;
+        }
+        Ok(moved)
     }
 }

@@ -644,6 +644,8 @@ api_type! {
         pub sender_name: Option<String>,
         /// Who accepted or declined it.
         pub decided_by_name: Option<String>,
+        /// When it went to the office's redistributor for not being taken care of in time.
+        pub redistributed_at: Option<DateTime<Utc>>,
         /// Why it went where it went, in the reader's language.
         pub routing: Option<String>,
         pub message: Option<String>,
@@ -656,6 +658,24 @@ api_type! {
         pub created_at: DateTime<Utc>,
         pub assigned_at: DateTime<Utc>,
         pub decided_at: Option<DateTime<Utc>>,
+    }
+
+    /// An office's automatic redistribution: a tip or lead not taken care of within its limit
+    /// goes to the redistributor (a user or a group), once. An empty limit turns it off for
+    /// that kind; limits are in hours, at most 2,160 (90 days).
+    pub struct OfficeRouting {
+        #[serde(default)]
+        pub redistributor_user_id: Option<Uuid>,
+        #[serde(default)]
+        pub redistributor_group_id: Option<Uuid>,
+        #[serde(default)]
+        pub tips_hours: Option<u32>,
+        /// Leads of the accept-or-decline workflow.
+        #[serde(default)]
+        pub accept_leads_hours: Option<u32>,
+        /// Leads of the contact-or-dismiss workflow.
+        #[serde(default)]
+        pub contact_leads_hours: Option<u32>,
     }
 
     /// Open items in one's inbox and in one's office's shark tank.

@@ -249,6 +249,7 @@ fn LeadSources() -> impl IntoView {
                 }).collect_view()}
             </ul>
         </section>
+        <Redistribution/>
         <section class="card">
             <h2>{move || t("sources.add")}</h2>
             <form class="stack" on:submit=add>
@@ -263,6 +264,102 @@ fn LeadSources() -> impl IntoView {
                 <label>{move || t("sources.origins")}<input id="source-origins" placeholder="https://www.example.se" bind:value=origins/></label>
                 <label>{move || t("sources.thanks")}<input id="source-thanks" placeholder="https://www.example.se/thanks" bind:value=thanks/></label>
                 <button type="submit" id="save-source">{move || t("common.save")}</button>
+            </form>
+        </section>
+    }
+}
+
+/// Each office's automatic redistribution: who receives what was not taken care of in time,
+/// and the limits in hours (empty: off).
+#[component]
+fn Redistribution() -> impl IntoView {
+    let offices = LocalResource::new(|| api::get::<Vec<crm_types::Office>>("/api/v1/offices"));
+    let users = LocalResource::new(|| api::get::<Vec<crm_types::User>>("/api/v1/users"));
+    let groups = LocalResource::new(|| api::get::<Vec<crm_types::Group>>("/api/v1/groups"));
+    let office = RwSignal::new(String::new());
+    let who = RwSignal::new(String::new());
+    let tips = RwSignal::new(String::new());
+    let accept = RwSignal::new(String::new());
+    let contact = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<Result<(), String>>);
+    let hours = |v: Option<u32>| v.map(|h| h.to_string()).unwrap_or_default();
+    // Shows the chosen office's settings.
+    Effect::new(move |_| {
+        let id = office.get();
+        if id.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Ok(r) = api::get::<crm_types::OfficeRouting>(&format!("/api/v1/offices/{id}/routing")).await {
+                who.set(match (r.redistributor_user_id, r.redistributor_group_id) {
+                    (Some(u), _) => format!("user:{u}"),
+                    (None, Some(g)) => format!("group:{g}"),
+                    _ => String::new(),
+                });
+                tips.set(hours(r.tips_hours));
+                accept.set(hours(r.accept_leads_hours));
+                contact.set(hours(r.contact_leads_hours));
+            }
+        });
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = office.get_untracked();
+        let parse = |s: String| s.trim().parse::<u32>().ok();
+        let chosen = who.get_untracked();
+        let pick = |kind: &str| {
+            chosen
+                .split_once(':')
+                .filter(|(k, _)| *k == kind)
+                .and_then(|(_, v)| uuid::Uuid::parse_str(v).ok())
+        };
+        let body = crm_types::OfficeRouting {
+            redistributor_user_id: pick("user"),
+            redistributor_group_id: pick("group"),
+            tips_hours: parse(tips.get_untracked()),
+            accept_leads_hours: parse(accept.get_untracked()),
+            contact_leads_hours: parse(contact.get_untracked()),
+        };
+        leptos::task::spawn_local(async move {
+            let saved = api::put::<_, crm_types::OfficeRouting>(&format!("/api/v1/offices/{id}/routing"), &body).await;
+            message.set(Some(saved.map(|_| ()).map_err(|e| match e.error.field {
+                Some(f) => format!("{f}: {}", e.error.message),
+                None => e.error.message,
+            })));
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>{move || t("redistribution.title")}</h2>
+            <p class="hint">{move || t("redistribution.help")}</p>
+            <form class="stack" on:submit=save>
+                <label>{move || t("redistribution.office")}
+                    <select id="routing-office" on:change=move |ev| office.set(event_target_value(&ev))>
+                        <option value="">"—"</option>
+                        {move || offices.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|o| view! {
+                            <option value=o.id.to_string()>{o.name}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{move || t("redistribution.to")}
+                    <select id="routing-to" prop:value=who on:change=move |ev| who.set(event_target_value(&ev))>
+                        <option value="">{move || t("redistribution.off")}</option>
+                        {move || users.get().and_then(Result::ok).unwrap_or_default().into_iter().filter(|u| u.active).map(|u| view! {
+                            <option value=format!("user:{}", u.id)>{u.name}</option>
+                        }).collect_view()}
+                        {move || groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| view! {
+                            <option value=format!("group:{}", g.id)>{g.name}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{move || t("redistribution.tips")}<input id="routing-tips" inputmode="numeric" bind:value=tips/></label>
+                <label>{move || t("redistribution.accept")}<input id="routing-accept" inputmode="numeric" bind:value=accept/></label>
+                <label>{move || t("redistribution.contact")}<input id="routing-contact" inputmode="numeric" bind:value=contact/></label>
+                <button type="submit" id="save-routing">{move || t("common.save")}</button>
+                {move || message.get().map(|m| match m {
+                    Ok(()) => view! { <p class="ok">{t("redistribution.saved")}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                })}
             </form>
         </section>
     }

@@ -11,6 +11,7 @@ use crm_domain::routing::Reason;
 use crm_domain::{ContactId, GroupId, OfficeId, PropertyId, UserId};
 use crm_store::StoreError;
 use crm_store::leads::{Act, Folder, Idempotency, IncomingLead, LeadSourceInput, Receipt, TipTarget};
+use crm_types::OfficeRouting;
 use crm_types::{
     AcceptRequest, ApiError as ErrorBody, DeclineRequest, InboxCounts, InboxItem, LeadReceipt, LeadSource, LeadSourceWrite, Slice, TipWrite,
 };
@@ -51,7 +52,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(contacted)
         .service(not_relevant)
         .service(claim)
-        .service(send_tip);
+        .service(send_tip)
+        .service(get_routing)
+        .service(put_routing);
 }
 
 fn source_view(s: crm_store::leads::LeadSource) -> LeadSource {
@@ -526,6 +529,7 @@ async fn item_view(state: &AppState, auth: &Auth, items: Vec<crm_store::leads::I
             sender_id: i.sender_id.map(|u| u.0),
             sender_name: i.sender_id.map(|u| dir.user_name(u)),
             decided_by_name: i.decided_by.map(|u| dir.user_name(u)),
+            redistributed_at: i.redistributed_at,
             routing: i.routing.map(|r| explain(locale, &r.reason, r.to, &dir)),
             message: i.message,
             fields: i.fields,
@@ -715,4 +719,62 @@ async fn send_tip(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, b
     let note = body.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
     let item = state.store.send_tip(&auth.viewer(), ContactId(*id), to, note).await?;
     Ok(HttpResponse::Created().json(item_view(&state, &auth, vec![item]).await?.remove(0)))
+}
+
+fn routing_view(r: crm_store::leads::OfficeRouting) -> OfficeRouting {
+    OfficeRouting {
+        redistributor_user_id: match r.redistributor {
+            Some(Assignee::User(u)) => Some(u.0),
+            _ => None,
+        },
+        redistributor_group_id: match r.redistributor {
+            Some(Assignee::Group(g)) => Some(g.0),
+            _ => None,
+        },
+        tips_hours: r.limits.tips_hours,
+        accept_leads_hours: r.limits.accept_leads_hours,
+        contact_leads_hours: r.limits.contact_leads_hours,
+    }
+}
+
+/// An office's automatic redistribution (administrators).
+#[utoipa::path(tag = "leads", params(("id" = Uuid, Path)), responses((status = 200, body = OfficeRouting), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+#[get("/offices/{id}/routing")]
+async fn get_routing(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> ApiResult<web::Json<OfficeRouting>> {
+    auth.require_admin()?;
+    Ok(web::Json(routing_view(
+        state.store.office_routing(auth.company.id, OfficeId(*id)).await?,
+    )))
+}
+
+/// Set an office's automatic redistribution (administrators): a redistributor (a user or a
+/// group, not both; none turns it off) and the limits in hours per kind of item.
+#[utoipa::path(tag = "leads", params(("id" = Uuid, Path)), request_body = OfficeRouting, responses((status = 200, body = OfficeRouting), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+#[put("/offices/{id}/routing")]
+async fn put_routing(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: Valid<OfficeRouting>,
+) -> ApiResult<web::Json<OfficeRouting>> {
+    auth.require_admin()?;
+    let redistributor = match (body.redistributor_user_id, body.redistributor_group_id) {
+        (Some(u), None) => Some(Assignee::User(UserId(u))),
+        (None, Some(g)) => Some(Assignee::Group(GroupId(g))),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(StoreError::invalid("redistributor_user_id", "one_redistributor", "a user or a group, not both").into());
+        }
+    };
+    let routing = crm_store::leads::OfficeRouting {
+        redistributor,
+        limits: crm_domain::leads::Redistribution {
+            tips_hours: body.tips_hours,
+            accept_leads_hours: body.accept_leads_hours,
+            contact_leads_hours: body.contact_leads_hours,
+        },
+    };
+    Ok(web::Json(routing_view(
+        state.store.save_office_routing(auth.company.id, OfficeId(*id), routing).await?,
+    )))
 }

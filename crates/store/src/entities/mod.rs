@@ -17,6 +17,7 @@ pub mod inbox_items;
 pub mod job_runs;
 pub mod lead_sources;
 pub mod logins;
+pub mod office_routing;
 pub mod offices;
 pub mod outbox;
 pub mod properties;
