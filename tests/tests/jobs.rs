@@ -385,6 +385,11 @@ async fn redistribution_passes_each_item_on_once(backend: Backend, instances: us
             .count();
         assert_eq!(passed, 1, "{c} was passed on {passed} times: {timeline}");
     }
+    // The contacts the leads created went with them; the tipped ones stay with their owner.
+    for (i, c) in contacts.iter().enumerate() {
+        let card = bo.get(&format!("/api/v1/contacts/{c}")).await;
+        assert_eq!(card["id"].as_str() == Some(c.as_str()), i < 10, "{c}: {card}");
+    }
     let tank = admin.get("/api/v1/inbox?box=tank").await;
     let waiting: Vec<&str> = tank["items"]
         .as_array()

@@ -383,6 +383,10 @@ async fn workflows_and_the_shark_tank(backend: Backend) {
     }
     let winner = &tokens[winners[0]];
     let loser = &tokens[(winners[0] + 1) % 4];
+    // The contact the lead created goes with it: the broker who took it can open it.
+    let contact = lead.body["contact_id"].as_str().unwrap();
+    assert_eq!(app.get(&format!("/api/v1/contacts/{contact}"), winner).await.status, 200);
+    assert_eq!(app.get(&format!("/api/v1/contacts/{contact}"), loser).await.status, 404);
     assert_eq!(
         app.get("/api/v1/inbox?box=tank", loser).await.body["items"]
             .as_array()

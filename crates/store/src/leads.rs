@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{TimelineEvent, add_timeline, create_contact_in};
-use crate::entities::{idempotency_keys, inbox_items, lead_sources, office_routing, offices, properties};
+use crate::contacts::{TimelineEvent, add_timeline, create_contact_in, move_owner_in, to_record};
+use crate::entities::{contacts, idempotency_keys, inbox_items, lead_sources, office_routing, offices, properties};
 use crate::org::User;
 use crate::properties::PropertyData;
 use crate::{Store, StoreError};
@@ -887,6 +887,7 @@ impl Store {
                 _ => Err(StoreError::NotFound("inbox item")),
             };
         }
+        let contact_created = row.contact_created;
         let item = to_item(row);
         if item.status.is_open() && matches!(item.assignee, Some(Assignee::User(_))) {
             return Err(StoreError::Refused {
@@ -921,6 +922,9 @@ impl Store {
             });
         }
         if let Some(contact) = item.contact_id {
+            if contact_created {
+                self.give_contact(&txn, viewer.company_id, contact, viewer.user_id).await?;
+            }
             add_timeline(
                 &txn,
                 viewer.company_id,
@@ -1057,6 +1061,26 @@ impl Store {
         self.office_routing(company, office).await
     }
 
+    /// A contact created by a lead goes with the lead to whoever takes it over (from the shark
+    /// tank's keeper, or from the one who let it run late), so the new holder can work it.
+    async fn give_contact(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        company: CompanyId,
+        contact: ContactId,
+        to: UserId,
+    ) -> Result<(), StoreError> {
+        let Some(row) = contacts::Entity::find_by_id((company.0, contact.0)).one(txn).await? else {
+            return Ok(());
+        };
+        let record = to_record(row);
+        if record.owner_id == to {
+            return Ok(());
+        }
+        let user = self.user(company, to).await?;
+        move_owner_in(txn, company, &record, &user).await
+    }
+
     /// The office an assignment belongs to: a user's, or the shark tank's.
     async fn office_of(&self, company: CompanyId, assignee: Assignee) -> Result<Option<OfficeId>, StoreError> {
         Ok(match assignee {
@@ -1100,6 +1124,7 @@ impl Store {
         let mut moved = 0;
         for row in due {
             let company = CompanyId(row.company_id);
+            let contact_created = row.contact_created;
             let item = to_item(row);
             let target = match item.assignee {
                 Some(a) => match self.office_of(company, a).await? {
@@ -1140,6 +1165,9 @@ impl Store {
             if res.rows_affected == 1
                 && let (Some(name), Some(contact)) = (&name, item.contact_id)
             {
+                if let (true, Some(Assignee::User(u))) = (contact_created, target) {
+                    self.give_contact(&txn, company, contact, u).await?;
+                }
                 add_timeline(
                     &txn,
                     company,

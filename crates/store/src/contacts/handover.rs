@@ -5,14 +5,43 @@
 use chrono::Utc;
 use crm_domain::i18n::Locale;
 use crm_domain::permissions::Viewer;
-use crm_domain::{ContactId, UserId};
+use crm_domain::{CompanyId, ContactId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use super::{Placement, TimelineEvent, add_timeline, index, lock_contact};
+use super::{ContactRecord, Placement, TimelineEvent, add_timeline, index, lock_contact};
 use crate::entities::contacts;
+use crate::org::User;
 use crate::{Store, StoreError};
+
+/// Gives a contact to a new owner (the contact moves to the owner's office), with its search
+/// entries and counts, in the caller's transaction.
+pub(crate) async fn move_owner_in(
+    txn: &sea_orm::DatabaseTransaction,
+    company: CompanyId,
+    contact: &ContactRecord,
+    to: &User,
+) -> Result<(), StoreError> {
+    let before = contact.placement();
+    let after = Placement {
+        owner: to.id,
+        office: to.office_id,
+        ..before
+    };
+    contacts::Entity::update_many()
+        .col_expr(contacts::Column::OwnerId, Expr::value(to.id.0))
+        .col_expr(contacts::Column::OfficeId, Expr::value(to.office_id.0))
+        .col_expr(contacts::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(contacts::Column::CompanyId.eq(company.0))
+        .filter(contacts::Column::Id.eq(contact.id.0))
+        .exec(txn)
+        .await?;
+    index::place_tokens(txn, company, contact.id, after).await?;
+    index::count(txn, company, before, -1).await?;
+    index::count(txn, company, after, 1).await?;
+    Ok(())
+}
 
 impl Store {
     /// Hands a visible contact over to a colleague in the office (administrators: anyone). The
@@ -57,23 +86,7 @@ impl Store {
                 "that colleague already owns the contact",
             ));
         }
-        let before = contact.placement();
-        let after = Placement {
-            owner: receiver.id,
-            office: receiver.office_id,
-            ..before
-        };
-        contacts::Entity::update_many()
-            .col_expr(contacts::Column::OwnerId, Expr::value(receiver.id.0))
-            .col_expr(contacts::Column::OfficeId, Expr::value(receiver.office_id.0))
-            .col_expr(contacts::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(contacts::Column::CompanyId.eq(company.0))
-            .filter(contacts::Column::Id.eq(id.0))
-            .exec(&txn)
-            .await?;
-        index::place_tokens(&txn, company, id, after).await?;
-        index::count(&txn, company, before, -1).await?;
-        index::count(&txn, company, after, 1).await?;
+        move_owner_in(&txn, company, &contact, &receiver).await?;
         add_timeline(
             &txn,
             company,

@@ -21,6 +21,7 @@ use crate::entities::contacts;
 use crate::sql::by_keys;
 use crate::{Store, StoreError};
 
+pub(crate) use handover::move_owner_in;
 pub use import::{ImportRow, ImportSummary};
 pub(crate) use index::{Placement, recount_all};
 pub use list::{ContactFilter, ContactPage, ContactSort, Cursor, ExportWalk, ListOptions};
