@@ -904,6 +904,7 @@ impl Store {
                 message: "this item is not waiting in your office's shark tank".into(),
             });
         }
+        let claimer = self.user(viewer.company_id, viewer.user_id).await?;
         let now = Utc::now();
         let txn = self.write().await?;
         let res = inbox_items::Entity::update_many()
@@ -923,7 +924,7 @@ impl Store {
         }
         if let Some(contact) = item.contact_id {
             if contact_created {
-                self.give_contact(&txn, viewer.company_id, contact, viewer.user_id).await?;
+                self.give_contact(&txn, viewer.company_id, contact, &claimer).await?;
             }
             add_timeline(
                 &txn,
@@ -1062,23 +1063,24 @@ impl Store {
     }
 
     /// A contact created by a lead goes with the lead to whoever takes it over (from the shark
-    /// tank's keeper, or from the one who let it run late), so the new holder can work it.
+    /// tank's keeper, or from the one who let it run late), so the new holder can work it. Reads
+    /// only through the transaction: a second pool connection taken while SQLite's write lock is
+    /// held could wait for connections held by writers waiting for that lock.
     async fn give_contact(
         &self,
         txn: &sea_orm::DatabaseTransaction,
         company: CompanyId,
         contact: ContactId,
-        to: UserId,
+        to: &User,
     ) -> Result<(), StoreError> {
         let Some(row) = contacts::Entity::find_by_id((company.0, contact.0)).one(txn).await? else {
             return Ok(());
         };
         let record = to_record(row);
-        if record.owner_id == to {
+        if record.owner_id == to.id {
             return Ok(());
         }
-        let user = self.user(company, to).await?;
-        move_owner_in(txn, company, &record, &user).await
+        move_owner_in(txn, company, &record, to).await
     }
 
     /// The office an assignment belongs to: a user's, or the shark tank's.
@@ -1133,21 +1135,29 @@ impl Store {
                 },
                 None => None,
             };
-            let txn = self.write().await?;
+            // Everything read before the write transaction (see `give_contact`).
+            let (receiver, name) = match target {
+                Some(Assignee::User(u)) => {
+                    let user = self.user(company, u).await?;
+                    let name = user.name.clone();
+                    (Some(user), Some(name))
+                }
+                Some(Assignee::Group(g)) => (None, self.groups(company).await?.into_iter().find(|x| x.id == g).map(|x| x.name)),
+                _ => (None, None),
+            };
             let mut update = inbox_items::Entity::update_many()
                 .col_expr(inbox_items::Column::RedistributeAt, Expr::value(Option::<DateTime<Utc>>::None))
                 .filter(inbox_items::Column::CompanyId.eq(company.0))
                 .filter(inbox_items::Column::Id.eq(item.id))
                 .filter(inbox_items::Column::Status.eq(Status::Open.as_str()))
                 .filter(inbox_items::Column::RedistributedAt.is_null());
-            let name = match target {
+            match target {
                 Some(Assignee::User(u)) => {
                     update = update
                         .col_expr(inbox_items::Column::AssigneeUserId, Expr::value(u.0))
                         .col_expr(inbox_items::Column::AssigneeGroupId, Expr::value(Option::<Uuid>::None))
                         .col_expr(inbox_items::Column::RedistributedAt, Expr::value(now))
                         .col_expr(inbox_items::Column::AssignedAt, Expr::value(now));
-                    Some(self.directory(company).await?.user_name(u))
                 }
                 Some(Assignee::Group(g)) => {
                     update = update
@@ -1156,17 +1166,17 @@ impl Store {
                         .col_expr(inbox_items::Column::AssigneeGroupId, Expr::value(g.0))
                         .col_expr(inbox_items::Column::RedistributedAt, Expr::value(now))
                         .col_expr(inbox_items::Column::AssignedAt, Expr::value(now));
-                    self.groups(company).await?.into_iter().find(|x| x.id == g).map(|x| x.name)
                 }
                 // Redistribution was turned off meanwhile: the item stays where it is.
-                _ => None,
-            };
+                _ => {}
+            }
+            let txn = self.write().await?;
             let res = update.exec(&txn).await?;
             if res.rows_affected == 1
                 && let (Some(name), Some(contact)) = (&name, item.contact_id)
             {
-                if let (true, Some(Assignee::User(u))) = (contact_created, target) {
-                    self.give_contact(&txn, company, contact, u).await?;
+                if let (true, Some(user)) = (contact_created, &receiver) {
+                    self.give_contact(&txn, company, contact, user).await?;
                 }
                 add_timeline(
                     &txn,
