@@ -14,7 +14,7 @@ use crm_domain::routing::{Routing, route};
 use crm_domain::{CompanyId, ContactId, GroupId, OfficeId, PropertyId, UserId};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -161,6 +161,56 @@ fn to_item(m: inbox_items::Model) -> InboxItem {
     }
 }
 
+/// A new open (or spam, or information-only) item's row: the assignee's columns filled from
+/// `to`, nothing decided yet. Callers set what is theirs (source, sender, routing, …).
+fn new_item(
+    company: CompanyId,
+    id: Uuid,
+    flow: Flow,
+    status: Status,
+    to: Assignee,
+    contact: Option<ContactId>,
+    at: DateTime<Utc>,
+) -> inbox_items::ActiveModel {
+    let (kind, workflow) = match flow {
+        Flow::Tip => ("tip", Workflow::AcceptOrDecline),
+        Flow::Lead(w) => ("lead", w),
+    };
+    let (user, office, group) = match to {
+        Assignee::User(u) => (Some(u.0), None, None),
+        Assignee::Office(o) => (None, Some(o.0), None),
+        Assignee::Group(g) => (None, None, Some(g.0)),
+    };
+    inbox_items::ActiveModel {
+        company_id: Set(company.0),
+        id: Set(id),
+        kind: Set(kind.into()),
+        workflow: Set(workflow.as_str().into()),
+        source_id: Set(None),
+        sender_id: Set(None),
+        contact_id: Set(contact.map(|c| c.0)),
+        contact_created: Set(false),
+        property_id: Set(None),
+        linked_property_id: Set(None),
+        status: Set(status.as_str().into()),
+        assignee_user_id: Set(user),
+        assignee_office_id: Set(office),
+        assignee_group_id: Set(group),
+        routing: Set(None),
+        message: Set(None),
+        fields: Set(None),
+        spam: Set(false),
+        flagged: Set(None),
+        decline_reason: Set(None),
+        created_at: Set(at),
+        assigned_at: Set(at),
+        redistribute_at: Set(None),
+        redistributed_at: Set(None),
+        decided_at: Set(None),
+        decided_by: Set(None),
+    }
+}
+
 /// An office's automatic redistribution: who receives what was not taken care of in time (a
 /// user or a group; none: off) and the limits per kind of item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -290,14 +340,9 @@ impl Store {
             None => {
                 let count = lead_sources::Entity::find()
                     .filter(lead_sources::Column::CompanyId.eq(company.0))
-                    .select_only()
-                    .column(lead_sources::Column::Id)
-                    .limit(MAX_SOURCES as u64)
-                    .into_tuple::<Uuid>()
-                    .all(&txn)
-                    .await?
-                    .len();
-                if count >= MAX_SOURCES {
+                    .count(&txn)
+                    .await?;
+                if count >= MAX_SOURCES as u64 {
                     return Err(StoreError::invalid(
                         "",
                         "too_many",
@@ -408,12 +453,7 @@ impl Store {
     /// used for the same request, nothing is written and the first receipt is returned; with
     /// the key used for another request, a 422.
     #[tracing::instrument(level = "debug", skip_all, fields(source = %source.id))]
-    pub async fn receive_lead(
-        &self,
-        source: &LeadSource,
-        lead: IncomingLead,
-        idem: Option<Idempotency>,
-    ) -> Result<(Receipt, bool), StoreError> {
+    pub async fn receive_lead(&self, source: &LeadSource, lead: IncomingLead, idem: Option<Idempotency>) -> Result<Receipt, StoreError> {
         let company = source.company_id;
         // Read before the write transaction: what routing needs.
         let default_office = self.default_office(company).await?;
@@ -495,7 +535,7 @@ impl Store {
                     ));
                 }
                 let receipt = serde_json::from_value(first.response).map_err(|e| StoreError::Internal(e.to_string()))?;
-                return Ok((receipt, true));
+                return Ok(receipt);
             }
         }
         let viewer = owner.viewer();
@@ -509,38 +549,22 @@ impl Store {
         };
         let now = Utc::now();
         let id = Uuid::now_v7();
-        let (user, office) = match routing.as_ref().map(|r| r.to) {
-            Some(Assignee::User(u)) => (Some(u.0), None),
-            Some(Assignee::Office(o)) => (None, Some(o.0)),
-            Some(Assignee::Group(_)) | None => (None, Some(default_office.0)),
+        // Spam waits nowhere: it is kept with the default office, as it came.
+        let to = match routing.as_ref().map(|r| r.to) {
+            Some(Assignee::Group(_)) | None => Assignee::Office(default_office),
+            Some(to) => to,
         };
         inbox_items::Entity::insert(inbox_items::ActiveModel {
-            company_id: Set(company.0),
-            id: Set(id),
-            kind: Set("lead".into()),
-            workflow: Set(source.workflow.as_str().into()),
             source_id: Set(Some(source.id)),
-            sender_id: Set(None),
-            contact_id: Set(contact_id.map(|c| c.0)),
             contact_created: Set(new_contact),
             property_id: Set(listing.as_ref().map(|l| l.id)),
-            linked_property_id: Set(None),
-            status: Set(status.as_str().into()),
-            assignee_user_id: Set(user),
-            assignee_office_id: Set(office),
-            assignee_group_id: Set(None),
             routing: Set(routing.as_ref().map(|r| json!(r))),
             message: Set(lead.message.clone()),
             fields: Set(Some(lead.fields.clone())),
             spam: Set(lead.spam),
             flagged: Set(flagged),
-            decline_reason: Set(None),
-            created_at: Set(now),
-            assigned_at: Set(now),
             redistribute_at: Set(redistribute_at),
-            redistributed_at: Set(None),
-            decided_at: Set(None),
-            decided_by: Set(None),
+            ..new_item(company, id, flow, status, to, contact_id, now)
         })
         .exec_without_returning(&txn)
         .await?;
@@ -571,7 +595,7 @@ impl Store {
                 .await?;
         }
         txn.commit().await?;
-        Ok((receipt, false))
+        Ok(receipt)
     }
 
     /// The display names of contacts by id (for labels; visibility is the caller's matter).
@@ -657,7 +681,6 @@ impl Store {
     /// How many open items wait in the reader's inbox and in their office's shark tank (and
     /// their groups').
     pub async fn inbox_counts(&self, viewer: &Viewer) -> Result<(u64, u64), StoreError> {
-        use sea_orm::PaginatorTrait;
         let open = |q: sea_orm::Select<inbox_items::Entity>| {
             q.filter(inbox_items::Column::CompanyId.eq(viewer.company_id.0))
                 .filter(inbox_items::Column::Status.eq(Status::Open.as_str()))
@@ -781,7 +804,7 @@ impl Store {
         let company = viewer.company_id;
         self.contact(viewer, contact).await?;
         let dir = self.directory(company).await?;
-        let (user, office, group, name) = match to {
+        let name = match to {
             TipTarget::User(u) => {
                 let receiver = self
                     .user(company, u)
@@ -794,10 +817,10 @@ impl Store {
                         "that colleague cannot receive tips",
                     ));
                 }
-                (Some(u.0), None, None, receiver.name)
+                receiver.name
             }
             TipTarget::Office(o) => match dir.offices.get(&o) {
-                Some(name) => (None, Some(o.0), None, name.clone()),
+                Some(name) => name.clone(),
                 None => {
                     return Err(StoreError::invalid(
                         "to_office_id",
@@ -807,7 +830,7 @@ impl Store {
                 }
             },
             TipTarget::Group(g) => match self.groups(company).await?.into_iter().find(|x| x.id == g) {
-                Some(group) => (None, None, Some(g.0), group.name),
+                Some(group) => group.name,
                 None => return Err(StoreError::invalid("to_group_id", "unknown_group", "no such group in this company")),
             },
         };
@@ -821,32 +844,10 @@ impl Store {
         let redistribute_at = self.due_for(company, Flow::Tip, Status::Open, assignee, now).await?;
         let txn = self.write().await?;
         inbox_items::Entity::insert(inbox_items::ActiveModel {
-            company_id: Set(company.0),
-            id: Set(id),
-            kind: Set("tip".into()),
-            workflow: Set(Workflow::AcceptOrDecline.as_str().into()),
-            source_id: Set(None),
             sender_id: Set(Some(viewer.user_id.0)),
-            contact_id: Set(Some(contact.0)),
-            contact_created: Set(false),
-            property_id: Set(None),
-            linked_property_id: Set(None),
-            status: Set(Status::Open.as_str().into()),
-            assignee_user_id: Set(user),
-            assignee_office_id: Set(office),
-            assignee_group_id: Set(group),
-            routing: Set(None),
             message: Set(note.clone()),
-            fields: Set(None),
-            spam: Set(false),
-            flagged: Set(None),
-            decline_reason: Set(None),
-            created_at: Set(now),
-            assigned_at: Set(now),
             redistribute_at: Set(redistribute_at),
-            redistributed_at: Set(None),
-            decided_at: Set(None),
-            decided_by: Set(None),
+            ..new_item(company, id, Flow::Tip, Status::Open, assignee, Some(contact), now)
         })
         .exec_without_returning(&txn)
         .await?;

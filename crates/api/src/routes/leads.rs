@@ -434,7 +434,7 @@ async fn post_lead(req: HttpRequest, state: web::Data<AppState>, mut payload: we
     };
     let company = state.store.company(source.company_id).await?;
     let lead = read_lead(fields, company.country)?;
-    let (receipt, _replayed) = state.store.receive_lead(&source, lead, idempotency).await?;
+    let receipt = state.store.receive_lead(&source, lead, idempotency).await?;
     let mut resp = if form {
         match &source.thank_you_url {
             Some(url) => HttpResponse::SeeOther().insert_header((header::LOCATION, url.as_str())).finish(),
