@@ -18,8 +18,9 @@ frontend:
 spec:
     UPDATE_SPEC=1 cargo test -p crm-tests --test openapi
 
-# Every benchmark on N contacts (lists, lookups, export memory, creates, import rate), on SQLite
-# and PostgreSQL, and the focus-area lookup; results go to docs/benchmarks.md. `just bench 100000
-# sqlite` for a quick run, `just bench 0 focus` for the focus areas alone.
+# Every benchmark on N contacts (lists, lookups, export memory, creates, import rate, lead
+# intake), on SQLite and PostgreSQL, and the focus-area lookup; results go to docs/benchmarks.md.
+# `just bench 100000 sqlite` for a quick run, `just bench 0 focus` for the focus areas alone,
+# `just bench 1000000 leads` for the lead intake alone.
 bench contacts="1000000" *databases="":
     scripts/bench.sh {{contacts}} {{databases}}

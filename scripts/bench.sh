@@ -3,7 +3,8 @@
 # PostgreSQL databases, runs the release `crm serve` against each and measures list pages, caller
 # lookups, the CSV export (time and server memory), API creates and the bulk import rate. The
 # results, with the machine and date, go to the top of docs/benchmarks.md; earlier runs stay below.
-#   scripts/bench.sh [contacts] [sqlite|postgres|focus]...   (focus: only the focus-area lookup)
+#   scripts/bench.sh [contacts] [sqlite|postgres|focus|leads]...   (focus: only the focus-area
+#   lookup; leads: only the lead intake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"

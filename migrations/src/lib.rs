@@ -15,6 +15,7 @@ mod m0005_focus_areas;
 mod m0006_leads;
 mod m0007_tips;
 mod m0008_redistribution;
+mod m0009_listing_references;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_leads::Migration),
             Box::new(m0007_tips::Migration),
             Box::new(m0008_redistribution::Migration),
+            Box::new(m0009_listing_references::Migration),
         ]
     }
 }

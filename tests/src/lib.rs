@@ -314,6 +314,99 @@ pub async fn smtp_server() -> SmtpServer {
     server
 }
 
+/// A Nominatim-compatible geocoder on loopback for tests. It answers `GET /search` by the `city`
+/// asked for: a city in `places` gives its point, `Broken` gives a 500, any other city no place.
+/// Every request is kept (its query, its `User-Agent` and when it came).
+pub struct GeocoderServer {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<GeocoderRequest>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GeocoderRequest {
+    pub query: Vec<(String, String)>,
+    pub user_agent: String,
+    pub at: std::time::Instant,
+}
+
+impl GeocoderRequest {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+impl GeocoderServer {
+    pub fn requests(&self) -> Vec<GeocoderRequest> {
+        self.requests.lock().expect("lock").clone()
+    }
+}
+
+pub async fn geocoder_server(places: &[(&str, f64, f64)]) -> GeocoderServer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind geocoder");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = GeocoderServer {
+        url,
+        requests: Default::default(),
+    };
+    let places: Vec<(String, f64, f64)> = places.iter().map(|(c, lat, lon)| (c.to_string(), *lat, *lon)).collect();
+    let requests = server.requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (requests, places) = (requests.clone(), places.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16_384 {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let target = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
+                let user_agent = head
+                    .lines()
+                    .find_map(|l| {
+                        l.split_once(':')
+                            .filter(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+                            .map(|(_, v)| v.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+                let query: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{query}"))
+                    .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+                    .unwrap_or_default();
+                let city = query.iter().find(|(k, _)| k == "city").map(|(_, v)| v.clone()).unwrap_or_default();
+                requests.lock().expect("lock").push(GeocoderRequest {
+                    query,
+                    user_agent,
+                    at: std::time::Instant::now(),
+                });
+                let (status, body) = if path != "/search" {
+                    ("404 Not Found", "[]".to_owned())
+                } else if city == "Broken" {
+                    ("500 Internal Server Error", "{\"error\": \"down\"}".to_owned())
+                } else {
+                    match places.iter().find(|(c, ..)| *c == city) {
+                        Some((_, lat, lon)) => (
+                            "200 OK",
+                            format!("[{{\"place_id\": 1, \"lat\": \"{lat}\", \"lon\": \"{lon}\", \"display_name\": \"{city}\"}}]"),
+                        ),
+                        None => ("200 OK", "[]".to_owned()),
+                    }
+                };
+                let reply = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    server
+}
+
 /// The `crm` binary as shipped, built on first use (scripts/test.sh builds it beforehand).
 pub fn crm_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();

@@ -2,7 +2,10 @@
 //! (JSON and form posts, keys, origins, honeypot, idempotency, bad input), routing by listing
 //! and focus area, deduplication by phone or email, the workflows and the shark tank.
 
-use crm_tests::{Answer, Backend, TestApp, on_both_databases, spawn_app};
+use std::time::Duration;
+
+use crm_api::geocode::GeocoderConfig;
+use crm_tests::{Answer, Backend, TestApp, geocoder_server, on_both_databases, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 on_both_databases!(
@@ -10,6 +13,8 @@ on_both_databases!(
     a_repeated_post_makes_one_lead,
     workflows_and_the_shark_tank,
     tips_go_to_colleagues_groups_and_offices,
+    addresses_without_a_coordinate_are_geocoded,
+    leads_name_listings_by_reference,
 );
 
 fn square(x: f64, y: f64, side: f64) -> Value {
@@ -595,6 +600,17 @@ async fn tips_go_to_colleagues_groups_and_offices(backend: Backend) {
     let listing = accepted.body["linked_property_id"].as_str().unwrap();
     let made = app.get(&format!("/api/v1/properties/{listing}"), &tokens[1]).await;
     assert_eq!((made.status, made.body["broker_id"].as_str()), (200, Some(ids[1].as_str())));
+    // The tipped client is the new listing's seller, and the listing got the next reference.
+    let made = app.get(&format!("/api/v1/properties/{listing}"), &admin).await;
+    let parties = made.body["parties"].as_array().unwrap();
+    assert!(
+        parties
+            .iter()
+            .any(|p| p["contact_id"].as_str() == Some(cid.as_str()) && p["role"] == "seller"),
+        "{}",
+        made.body
+    );
+    assert!(made.body["reference"].as_str().unwrap().parse::<u64>().is_ok(), "{}", made.body);
 
     // To an office's shark tank.
     let tip = app
@@ -640,4 +656,224 @@ async fn tips_go_to_colleagues_groups_and_offices(backend: Backend) {
         .collect();
     assert!(texts.contains(&"Tips skickat till t1: Vill sälja i vår"), "{texts:?}");
     assert!(texts.iter().any(|t| t.starts_with("Tips avböjt")), "{texts:?}");
+}
+
+async fn addresses_without_a_coordinate_are_geocoded(backend: Backend) {
+    let geocoder = geocoder_server(&[("Stockholm", 59.31, 18.01)]).await;
+    let url = geocoder.url.clone();
+    let app = spawn_app_with(backend, move |c| {
+        c.geocoder = Some(GeocoderConfig {
+            url,
+            user_agent: "crm-tests/1 (ops@test.example)".into(),
+            interval: Duration::from_millis(300),
+            timeout: Duration::from_secs(2),
+            max_wait: Duration::from_secs(10),
+        })
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let soder = app.post("/api/v1/offices", &admin, &json!({"name": "Södermalm"})).await;
+    assert_eq!(soder.status, 201, "{}", soder.body);
+    let soder = soder.body["id"].as_str().unwrap().to_owned();
+    let area = app
+        .post(
+            "/api/v1/focus-areas",
+            &admin,
+            &json!({"name": "Söder", "office_id": soder, "geometry": square(18.0, 59.3, 0.1)}),
+        )
+        .await;
+    assert_eq!(area.status, 201, "{}", area.body);
+    let key = source(&app, &admin, "contact_or_dismiss").await["key"].as_str().unwrap().to_owned();
+    let item = |id: &Value| format!("/api/v1/inbox/{}", id.as_str().unwrap());
+
+    // An address and no coordinate: looked up, routed by the point, kept on the contact.
+    let (found, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Greta Garbo", "phone": "070-111 22 33", "street": "Götgatan 1", "postal_code": "116 21", "city": "Stockholm"}),
+        &[],
+    )
+    .await;
+    assert_eq!(found.status, 201, "{}", found.body);
+    let lead = app.get(&item(&found.body["lead_id"]), &admin).await;
+    assert_eq!(lead.body["assignee_office_id"].as_str(), Some(soder.as_str()), "{}", lead.body);
+    // In the administrator's language (the company's: Swedish).
+    assert_eq!(lead.body["routing"], "kontor Södermalm: fokusområde 'Söder'", "{}", lead.body);
+    assert!(lead.body["flagged"].is_null(), "{}", lead.body);
+    let contact = app
+        .get(&format!("/api/v1/contacts/{}", found.body["contact_id"].as_str().unwrap()), &admin)
+        .await;
+    assert_eq!(
+        (contact.body["lat"].as_f64(), contact.body["lon"].as_f64()),
+        (Some(59.31), Some(18.01)),
+        "{}",
+        contact.body
+    );
+    let asked = geocoder.requests();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].user_agent, "crm-tests/1 (ops@test.example)");
+    for (k, v) in [
+        ("street", "Götgatan 1"),
+        ("postalcode", "116 21"),
+        ("city", "Stockholm"),
+        ("countrycodes", "se"),
+        ("format", "jsonv2"),
+    ] {
+        assert_eq!(asked[0].param(k), Some(v), "{k}: {asked:?}");
+    }
+
+    // An address the geocoder does not know, and a geocoder that fails: the lead is kept, routed
+    // to the default office, and flagged with the reason.
+    for (city, flag) in [("Nowhere", "geocode_not_found"), ("Broken", "geocode_failed")] {
+        let (answer, _) = post_lead(
+            &app,
+            json!({"source_key": key, "name": format!("Client {city}"), "email": format!("{}@example.se", city.to_lowercase()), "street": "Storgatan 2", "city": city}),
+            &[],
+        )
+        .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        let lead = app.get(&item(&answer.body["lead_id"]), &admin).await;
+        assert_eq!(lead.body["flagged"], flag, "{}", lead.body);
+        assert_eq!(
+            lead.body["assignee_office_id"].as_str(),
+            Some(app.admin.office_id.to_string().as_str()),
+            "{}",
+            lead.body
+        );
+    }
+
+    // A known address is not asked again; a coordinate sent with the form is not looked up.
+    let (again, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Sven Svensson", "email": "sven@example.se", "street": "Götgatan 1", "postal_code": "116 21", "city": "Stockholm"}),
+        &[],
+    )
+    .await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    let (given, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Per Persson", "email": "per@example.se", "city": "Elsewhere", "lat": 59.35, "lon": 18.05}),
+        &[],
+    )
+    .await;
+    assert_eq!(given.status, 201, "{}", given.body);
+    let asked = geocoder.requests();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    // At most one request per interval.
+    for pair in asked.windows(2) {
+        assert!(pair[1].at - pair[0].at >= Duration::from_millis(280), "{asked:?}");
+    }
+
+    // "Suggest a broker" for an address.
+    let suggestion = app
+        .get("/api/v1/focus-areas/suggest?street=G%C3%B6tgatan%201&city=Stockholm", &admin)
+        .await;
+    assert_eq!(suggestion.status, 200, "{}", suggestion.body);
+    assert_eq!(suggestion.body["offices"][0]["name"], "Södermalm", "{}", suggestion.body);
+    assert_eq!(suggestion.body["lat"].as_f64(), Some(59.31));
+    let unknown = app.get("/api/v1/focus-areas/suggest?city=Nowhere", &admin).await;
+    assert_eq!((unknown.status, unknown.code()), (422, "address_not_found"), "{}", unknown.body);
+    let down = app.get("/api/v1/focus-areas/suggest?city=Broken", &admin).await;
+    assert_eq!((down.status, down.code()), (503, "geocoder_unavailable"), "{}", down.body);
+    let half = app.get("/api/v1/focus-areas/suggest?lat=59.3", &admin).await;
+    assert_eq!((half.status, half.code()), (400, "coordinate_incomplete"), "{}", half.body);
+
+    // Without a geocoder, an address alone is a clear 422.
+    let plain = spawn_app(backend).await;
+    let plain_admin = plain.admin_token().await;
+    let off = plain.get("/api/v1/focus-areas/suggest?city=Stockholm", &plain_admin).await;
+    assert_eq!((off.status, off.code()), (422, "geocoder_off"), "{}", off.body);
+}
+
+async fn leads_name_listings_by_reference(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let lars = broker(&app, &admin, "lars@test.example").await;
+    let listing = |reference: Value, street: &str| json!({"reference": reference, "kind": "apartment", "status": "for_sale", "street": street, "city": "Stockholm", "broker_id": lars});
+    // Numbered by the company's counter, skipping a number given by hand.
+    let given = app.post("/api/v1/properties", &admin, &listing(json!("2"), "Götgatan 2")).await;
+    assert_eq!((given.status, given.body["reference"].as_str()), (201, Some("2")), "{}", given.body);
+    let first = app.post("/api/v1/properties", &admin, &listing(Value::Null, "Götgatan 1")).await;
+    let second = app.post("/api/v1/properties", &admin, &listing(json!(""), "Götgatan 3")).await;
+    assert_eq!(
+        (first.body["reference"].as_str(), second.body["reference"].as_str()),
+        (Some("1"), Some("3")),
+        "{} {}",
+        first.body,
+        second.body
+    );
+    let named = app
+        .post("/api/v1/properties", &admin, &listing(json!("SE-1042"), "Hornsgatan 7"))
+        .await;
+    assert_eq!(named.status, 201, "{}", named.body);
+    // Taken, and not a reference: refused, naming the field; nothing changed.
+    let taken = app
+        .post("/api/v1/properties", &admin, &listing(json!("SE-1042"), "Ringvägen 1"))
+        .await;
+    assert_eq!(
+        (taken.status, taken.body["field"].as_str()),
+        (409, Some("reference")),
+        "{}",
+        taken.body
+    );
+    let id = named.body["id"].as_str().unwrap();
+    let renamed = app
+        .put(&format!("/api/v1/properties/{id}"), &admin, &listing(json!("2"), "Hornsgatan 7"))
+        .await;
+    assert_eq!(
+        (renamed.status, renamed.body["field"].as_str()),
+        (409, Some("reference")),
+        "{}",
+        renamed.body
+    );
+    let odd = app
+        .post("/api/v1/properties", &admin, &listing(json!("<b>1</b>"), "Ringvägen 1"))
+        .await;
+    assert_eq!((odd.status, odd.code()), (422, "invalid_reference"), "{}", odd.body);
+    let long = app
+        .post("/api/v1/properties", &admin, &listing(json!("9".repeat(41)), "Ringvägen 1"))
+        .await;
+    assert_eq!(long.status, 422, "{}", long.body);
+    // A change without a reference keeps it; the list finds a listing by it.
+    let kept = app
+        .put(&format!("/api/v1/properties/{id}"), &admin, &listing(Value::Null, "Hornsgatan 7"))
+        .await;
+    assert_eq!(
+        (kept.status, kept.body["reference"].as_str()),
+        (200, Some("SE-1042")),
+        "{}",
+        kept.body
+    );
+    let found = app.get("/api/v1/properties?reference=SE-1042", &admin).await;
+    assert_eq!(found.body["items"].as_array().map(Vec::len), Some(1), "{}", found.body);
+    assert_eq!(found.body["items"][0]["id"].as_str(), Some(id));
+
+    // A website's lead names the listing by the reference it shows: to the listing's broker.
+    let key = source(&app, &admin, "accept_or_decline").await["key"].as_str().unwrap().to_owned();
+    let (lead, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Ulf Lundell", "email": "ulf@example.se", "listing_reference": "SE-1042"}),
+        &[],
+    )
+    .await;
+    assert_eq!(lead.status, 201, "{}", lead.body);
+    let item = app
+        .get(&format!("/api/v1/inbox/{}", lead.body["lead_id"].as_str().unwrap()), &admin)
+        .await;
+    assert_eq!(
+        (item.body["property_id"].as_str(), item.body["assignee_user_id"].as_str()),
+        (Some(id), Some(lars.as_str())),
+        "{}",
+        item.body
+    );
+    let (unknown, _) = post_lead(
+        &app,
+        json!({"source_key": key, "name": "Eva Dahlgren", "email": "eva@example.se", "listing_reference": "SE-9999"}),
+        &[],
+    )
+    .await;
+    assert_eq!(unknown.status, 201, "{}", unknown.body);
+    let item = app
+        .get(&format!("/api/v1/inbox/{}", unknown.body["lead_id"].as_str().unwrap()), &admin)
+        .await;
+    assert_eq!(item.body["flagged"], "unknown_listing", "{}", item.body);
 }

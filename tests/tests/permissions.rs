@@ -177,6 +177,7 @@ fn contact_body(kind: ContactKind, i: usize) -> serde_json::Value {
 
 fn listing_data(broker: UserId) -> PropertyData {
     PropertyData {
+        reference: None,
         kind: PropertyKind::House,
         status: PropertyStatus::ForSale,
         street: "Testvägen 1".into(),

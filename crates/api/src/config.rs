@@ -7,6 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use crm_jobs::JobsConfig;
 
+use crate::geocode::GeocoderConfig;
+
 /// A rate limit: `burst` requests at once, refilled at `burst` per `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -86,6 +88,8 @@ pub struct Config {
     pub log_json: bool,
     /// The job runner's settings (outbox delivery, periodic jobs).
     pub jobs: JobsConfig,
+    /// The geocoder that finds coordinates for addresses; none: off.
+    pub geocoder: Option<GeocoderConfig>,
 }
 
 /// Hides the password of a URL such as `postgres://user:secret@host/db`.
@@ -126,6 +130,7 @@ impl std::fmt::Debug for Config {
             .field("retry_base", &self.jobs.retry_base)
             .field("retry_max", &self.jobs.retry_max)
             .field("job_periods", &self.jobs.periods)
+            .field("geocoder", &self.geocoder)
             .finish()
     }
 }
@@ -218,6 +223,24 @@ impl Config {
             periods,
         };
         anyhow::ensure!(jobs.lease >= Duration::from_secs(10), "CRM_JOBS_LEASE_SECONDS must be at least 10");
+        let geocoder = match src.get("CRM_GEOCODER_URL") {
+            None => None,
+            Some(url) => {
+                anyhow::ensure!(
+                    url.starts_with("http://") || url.starts_with("https://"),
+                    "CRM_GEOCODER_URL must be an http:// or https:// address"
+                );
+                Some(GeocoderConfig {
+                    url,
+                    user_agent: src
+                        .get("CRM_GEOCODER_USER_AGENT")
+                        .unwrap_or_else(|| format!("open-crm/{}", env!("CARGO_PKG_VERSION"))),
+                    interval: Duration::from_millis(src.number("CRM_GEOCODER_INTERVAL_MS", 1000)?),
+                    timeout: Duration::from_millis(src.number("CRM_GEOCODER_TIMEOUT_MS", 5000)?),
+                    max_wait: Duration::from_millis(src.number("CRM_GEOCODER_MAX_WAIT_MS", 5000)?),
+                })
+            }
+        };
         let config = Self {
             database_url,
             static_dir: src
@@ -244,6 +267,7 @@ impl Config {
             },
             log_json,
             jobs,
+            geocoder,
         };
         anyhow::ensure!(config.access_token_seconds >= 10, "CRM_ACCESS_TOKEN_SECONDS must be at least 10");
         anyhow::ensure!(
@@ -279,6 +303,7 @@ impl Config {
             },
             log_json: false,
             jobs: JobsConfig::default(),
+            geocoder: None,
         }
     }
 }
@@ -332,5 +357,33 @@ mod tests {
         assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
         assert!(!shown.contains("test-secret"), "{shown}");
         assert!(shown.contains("postgres://crm:***@db/crm"), "{shown}");
+    }
+
+    #[test]
+    fn the_geocoder_is_off_unless_configured() {
+        let dir = std::env::temp_dir().join(format!("crm-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("crm.env");
+        let secret = "CRM_JWT_SECRET=0123456789abcdef0123456789abcdef\n";
+        std::fs::write(&file, secret).unwrap();
+        assert!(Config::load(Some(&file)).unwrap().geocoder.is_none());
+        std::fs::write(
+            &file,
+            format!("{secret}CRM_GEOCODER_URL=https://geo.example/\nCRM_GEOCODER_USER_AGENT=Brokers AB crm (it@brokers.example)\nCRM_GEOCODER_INTERVAL_MS=1500\n"),
+        )
+        .unwrap();
+        let g = Config::load(Some(&file)).unwrap().geocoder.unwrap();
+        assert_eq!(
+            (g.url.as_str(), g.user_agent.as_str(), g.interval),
+            (
+                "https://geo.example/",
+                "Brokers AB crm (it@brokers.example)",
+                Duration::from_millis(1500)
+            )
+        );
+        assert_eq!(g.timeout, Duration::from_secs(5));
+        std::fs::write(&file, format!("{secret}CRM_GEOCODER_URL=geo.example\n")).unwrap();
+        assert!(Config::load(Some(&file)).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -387,6 +387,7 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
         let (seller, broker) = &contacts[i * 5];
         let (street, city, lat, lon) = STREETS[i % STREETS.len()];
         let data = PropertyData {
+            reference: None,
             kind: PropertyKind::ALL[i % 3],
             status: statuses[i % statuses.len()],
             street: format!("{street} {}", 2 + i),

@@ -33,6 +33,9 @@ pub enum ApiError {
     /// A rate limit was reached; try again after the duration.
     #[error("too many requests")]
     TooManyRequests(std::time::Duration),
+    /// A service the request needs (the geocoder) cannot answer now; worth trying again later.
+    #[error("{}", .0.message)]
+    Unavailable(Body),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -70,6 +73,11 @@ impl ApiError {
     /// A 403 with its own code (the request is understood and will not be served).
     pub fn refused(code: &str, message: impl Into<String>) -> Self {
         Self::Refused(body(code, message, None))
+    }
+
+    /// A 503: a service the request needs cannot answer now.
+    pub fn unavailable(code: &str, message: impl Into<String>) -> Self {
+        Self::Unavailable(body(code, message, None))
     }
 
     pub fn invalid(code: &str, field: &str, message: impl Into<String>) -> Self {
@@ -135,13 +143,14 @@ impl ResponseError for ApiError {
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let b = match self {
-            Self::BadRequest(b) | Self::Conflict(b) | Self::Unprocessable(b) | Self::Refused(b) => b.clone(),
+            Self::BadRequest(b) | Self::Conflict(b) | Self::Unprocessable(b) | Self::Refused(b) | Self::Unavailable(b) => b.clone(),
             Self::Unauthorized(code, message) => body(code, *message, None),
             Self::Forbidden(message) => body("forbidden", *message, None),
             Self::NotFound(what) => body("not_found", format!("{what} not found"), None),

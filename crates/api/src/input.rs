@@ -325,6 +325,7 @@ impl Check for t::HandoverRequest {
 
 impl Check for t::PropertyWrite {
     fn check(&self, c: &mut Checker) {
+        c.opt("reference", &self.reference, limits::REFERENCE);
         c.text("kind", &self.kind, limits::CODE);
         c.text("status", &self.status, limits::CODE);
         c.text("street", &self.street, limits::STREET);

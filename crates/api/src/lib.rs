@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod geocode;
 pub mod input;
 pub mod limits;
 mod observe;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub max_import_bytes: usize,
     /// Where users reach the app, for links in emails.
     pub public_url: String,
+    /// Finds coordinates for addresses, when configured.
+    pub geocoder: Option<geocode::Geocoder>,
 }
 
 #[derive(OpenApi)]
@@ -167,6 +170,10 @@ pub async fn serve(listener: std::net::TcpListener, store: Store, config: Config
 
 /// The server on an already bound listener, ready to be awaited or spawned.
 pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> std::io::Result<actix_web::dev::Server> {
+    let geocoder = match config.geocoder.clone().map(geocode::Geocoder::new).transpose() {
+        Ok(g) => g,
+        Err(e) => return Err(std::io::Error::other(format!("the geocoder cannot be set up: {e}"))),
+    };
     let state = web::Data::new(AppState {
         store,
         tokens: auth::Tokens::new(&config.jwt_secret, &config.jwt_issuer, config.access_token_seconds),
@@ -181,6 +188,7 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
         max_body_bytes: config.max_body_bytes,
         max_import_bytes: config.max_import_bytes,
         public_url: config.public_url.clone(),
+        geocoder,
     });
     // Rate-limit buckets of quiet clients are dropped every minute.
     let sweeper = state.clone();

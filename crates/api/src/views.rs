@@ -151,6 +151,7 @@ pub fn property(p: &PropertyRecord) -> t::Property {
     let d = &p.data;
     t::Property {
         id: p.id.0,
+        reference: d.reference.clone(),
         title: p.title(),
         kind: d.kind.as_str().to_owned(),
         status: d.status.as_str().to_owned(),

@@ -17,6 +17,8 @@ pub const PLACE: usize = 100;
 pub const POSTAL_CODE: usize = 20;
 /// A country code or a language tag as typed.
 pub const CODE: usize = 20;
+/// A listing's reference (its number on websites).
+pub const REFERENCE: usize = 40;
 /// A condominium's (housing association's) name.
 pub const CONDOMINIUM: usize = 200;
 /// Where a buyer wants to live, in words.

@@ -9,7 +9,8 @@ use crm_domain::leads::{
     Action, Assignee, Flow, MAX_REDISTRIBUTION_HOURS, Redistribution, Status, TransitionError, Workflow, apply, initial, may_claim,
 };
 use crm_domain::org::{Role, parse_name};
-use crm_domain::permissions::Viewer;
+use crm_domain::permissions::{Viewer, can_edit_listing};
+use crm_domain::properties::PartyRole;
 use crm_domain::routing::{Routing, route};
 use crm_domain::{CompanyId, ContactId, GroupId, OfficeId, PropertyId, UserId};
 use rand::Rng;
@@ -22,7 +23,7 @@ use uuid::Uuid;
 use crate::contacts::{TimelineEvent, add_timeline, create_contact_in, move_owner_in, to_record};
 use crate::entities::{contacts, idempotency_keys, inbox_items, lead_sources, office_routing, offices, properties};
 use crate::org::User;
-use crate::properties::PropertyData;
+use crate::properties::{PropertyData, add_party_in, insert_listing};
 use crate::{Store, StoreError};
 
 /// Lead sources one company may have.
@@ -83,11 +84,20 @@ pub struct IncomingLead {
     /// Where the client lives, when known.
     pub point: Option<GeoPoint>,
     /// The listing the lead is about.
-    pub listing: Option<PropertyId>,
+    pub listing: Option<ListingRef>,
     /// The honeypot was filled in.
     pub spam: bool,
     /// Every other field of the form, kept as sent.
     pub fields: Value,
+    /// Why the address gave no coordinate, when it was looked up (`geocode_failed`, …).
+    pub unlocated: Option<&'static str>,
+}
+
+/// How a lead names its listing: by id, or by the reference the website shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListingRef {
+    Id(PropertyId),
+    Reference(String),
 }
 
 /// What became of a posted lead; also the answer replayed for a repeated idempotent post.
@@ -457,8 +467,15 @@ impl Store {
         let company = source.company_id;
         // Read before the write transaction: what routing needs.
         let default_office = self.default_office(company).await?;
-        let listing = match lead.listing {
-            Some(p) => properties::Entity::find_by_id((company.0, p.0)).one(&self.db).await?,
+        let listing = match &lead.listing {
+            Some(ListingRef::Id(p)) => properties::Entity::find_by_id((company.0, p.0)).one(&self.db).await?,
+            Some(ListingRef::Reference(r)) => {
+                properties::Entity::find()
+                    .filter(properties::Column::CompanyId.eq(company.0))
+                    .filter(properties::Column::Reference.eq(r.as_str()))
+                    .one(&self.db)
+                    .await?
+            }
             None => None,
         };
         let flow = Flow::Lead(source.workflow);
@@ -476,7 +493,7 @@ impl Store {
             );
             let flagged = match (&lead.listing, &listing, lead.point) {
                 (Some(_), None, _) => Some("unknown_listing".to_owned()),
-                (_, None, None) => Some("no_coordinate".to_owned()),
+                (_, None, None) => Some(lead.unlocated.unwrap_or("no_coordinate").to_owned()),
                 _ => None,
             };
             (Some(routing), flagged)
@@ -725,12 +742,19 @@ impl Store {
         if item.assignee != Some(Assignee::User(viewer.user_id)) && !viewer.permissions.admin {
             return Err(StoreError::Forbidden("claim the item before working it"));
         }
+        // The listing an acceptance links: its title, and whether the client becomes its seller
+        // (a tip is a potential seller; a lead accepted with a new listing, e.g. a valuation,
+        // is its seller) where the acceptor's rights reach it.
+        let mut seller_of: Option<String> = None;
         let (action, new_listing) = match act {
             Act::Accept(property) => {
-                properties::Entity::find_by_id((viewer.company_id.0, property.0))
+                let listing = properties::Entity::find_by_id((viewer.company_id.0, property.0))
                     .one(&self.db)
                     .await?
                     .ok_or_else(|| StoreError::invalid("property_id", "unknown_property", "no such listing in this company"))?;
+                if item.flow == Flow::Tip && can_edit_listing(viewer, UserId(listing.broker_id), OfficeId(listing.office_id)) {
+                    seller_of = Some(format!("{}, {}", listing.street, listing.city));
+                }
                 (Action::Accept { property }, None)
             }
             Act::AcceptNew(data, currency) => {
@@ -745,6 +769,7 @@ impl Store {
                 )
                 .map_err(transition)?;
                 let (property, row) = self.new_property(viewer, &data, &currency).await?;
+                seller_of = Some(format!("{}, {}", data.street, data.city));
                 (Action::Accept { property }, Some(row))
             }
             Act::Decline(reason) => (Action::Decline { reason }, None),
@@ -755,7 +780,7 @@ impl Store {
         let now = Utc::now();
         let txn = self.write().await?;
         if let Some(row) = new_listing {
-            properties::Entity::insert(row).exec_without_returning(&txn).await?;
+            insert_listing(&txn, viewer.company_id, row).await?;
         }
         let mut update = inbox_items::Entity::update_many()
             .col_expr(inbox_items::Column::Status, Expr::value(next.as_str()))
@@ -777,6 +802,18 @@ impl Store {
                 code: "item_closed",
                 message: "someone acted on this item first".into(),
             });
+        }
+        if let (Some(contact), Some(title), Action::Accept { property }) = (item.contact_id, &seller_of, &action) {
+            add_party_in(
+                &txn,
+                viewer.company_id,
+                *property,
+                title,
+                contact,
+                PartyRole::Seller,
+                viewer.user_id,
+            )
+            .await?;
         }
         if let Some(contact) = item.contact_id {
             let kind = if item.flow == Flow::Tip { "tip_decided" } else { "lead_decided" };

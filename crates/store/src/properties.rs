@@ -9,19 +9,24 @@ use crm_domain::permissions::{Viewer, can_edit_demand, can_edit_listing, can_rea
 use crm_domain::properties::{PartyRole, PropertyKind, PropertyStatus, change_status};
 use crm_domain::{CompanyId, ContactId, DemandId, OfficeId, PropertyId, UserId};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::contacts::{ContactRecord, TimelineEvent, add_timeline, lock_contact};
 use crate::entities::{demands, properties, property_parties};
-use crate::sql::by_keys;
+use crate::sql::{Sql, by_keys};
 use crate::{Store, StoreError};
+use sea_orm::sea_query::OnConflict;
 
 /// A listing's fields, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PropertyData {
+    /// The listing's number as websites show it, unique in the company; a new listing without
+    /// one gets the company's next number, and a change without one keeps it.
+    pub reference: Option<String>,
     pub kind: PropertyKind,
     pub status: PropertyStatus,
     pub street: String,
@@ -72,10 +77,11 @@ pub struct PropertyPage {
 }
 
 /// Filters of the listing list.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PropertyFilter {
     pub status: Option<PropertyStatus>,
     pub broker_id: Option<UserId>,
+    pub reference: Option<String>,
 }
 
 /// Listings are counted exactly up to this many; beyond, the total says "at least".
@@ -133,6 +139,7 @@ fn property_data(m: &properties::Model) -> PropertyData {
     // Stored codes were validated on the way in; an unknown one reads as the company default.
     let country = Country::parse(&m.country).ok();
     PropertyData {
+        reference: m.reference.clone(),
         kind: PropertyKind::parse(&m.kind).unwrap_or(PropertyKind::Apartment),
         status: PropertyStatus::parse(&m.status).unwrap_or(PropertyStatus::CustomerProcessing),
         street: m.street.clone(),
@@ -154,6 +161,9 @@ fn property_data(m: &properties::Model) -> PropertyData {
 }
 
 fn data_columns(am: &mut properties::ActiveModel, d: &PropertyData) {
+    if let Some(r) = &d.reference {
+        am.reference = Set(Some(r.clone()));
+    }
     am.kind = Set(d.kind.as_str().to_owned());
     am.status = Set(d.status.as_str().to_owned());
     am.street = Set(d.street.clone());
@@ -181,6 +191,122 @@ async fn lock_listing(db: &impl ConnectionTrait, company: CompanyId, id: Propert
     q.one(db).await?.ok_or(StoreError::NotFound("property"))
 }
 
+/// A reference another listing of the company has.
+fn reference_taken(e: sea_orm::DbErr) -> StoreError {
+    match StoreError::from(e) {
+        StoreError::Conflict { .. } => StoreError::Conflict {
+            field: Some("reference"),
+            message: "another listing of the company has this reference".into(),
+        },
+        other => other,
+    }
+}
+
+/// The next value of one of a company's counters, counted in the caller's transaction.
+pub(crate) async fn next_number(db: &impl ConnectionTrait, company: CompanyId, counter: &str) -> Result<i64, StoreError> {
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push("INSERT INTO company_counters (company_id, name, value) VALUES (")
+        .bind(company.0)
+        .push(", ")
+        .bind(counter)
+        .push(", 1) ON CONFLICT (company_id, name) DO UPDATE SET value = company_counters.value + 1 RETURNING value");
+    let row = db
+        .query_one_raw(sql.statement())
+        .await?
+        .ok_or_else(|| StoreError::Internal("a counter gave no value".into()))?;
+    Ok(row.try_get::<i64>("", "value")?)
+}
+
+/// Inserts a new listing in the caller's transaction, with the company's next free number as
+/// its reference when it has none.
+pub(crate) async fn insert_listing(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    mut am: properties::ActiveModel,
+) -> Result<(), StoreError> {
+    let given = matches!(&am.reference, ActiveValue::Set(Some(_)));
+    if !given {
+        // Numbers a user gave other listings by hand are skipped.
+        let mut tries = 0;
+        let reference = loop {
+            let candidate = next_number(db, company, "listing_reference").await?.to_string();
+            let taken = properties::Entity::find()
+                .filter(properties::Column::CompanyId.eq(company.0))
+                .filter(properties::Column::Reference.eq(candidate.as_str()))
+                .count(db)
+                .await?
+                > 0;
+            tries += 1;
+            if !taken || tries >= 1000 {
+                break candidate;
+            }
+        };
+        am.reference = Set(Some(reference));
+    }
+    properties::Entity::insert(am)
+        .exec_without_returning(db)
+        .await
+        .map_err(reference_taken)?;
+    Ok(())
+}
+
+/// Makes a contact a party of a listing in the caller's transaction (its sides and timeline
+/// follow); false when it already was.
+pub(crate) async fn add_party_in(
+    txn: &impl ConnectionTrait,
+    company: CompanyId,
+    property: PropertyId,
+    title: &str,
+    contact: ContactId,
+    role: PartyRole,
+    by: UserId,
+) -> Result<bool, StoreError> {
+    let existing = property_parties::Entity::find()
+        .filter(property_parties::Column::CompanyId.eq(company.0))
+        .filter(property_parties::Column::PropertyId.eq(property.0))
+        .count(txn)
+        .await?;
+    if existing >= MAX_PARTIES {
+        return Err(StoreError::invalid(
+            "contact_id",
+            "too_many_parties",
+            format!("a listing has at most {MAX_PARTIES} parties"),
+        ));
+    }
+    let inserted = property_parties::Entity::insert(property_parties::ActiveModel {
+        company_id: Set(company.0),
+        property_id: Set(property.0),
+        contact_id: Set(contact.0),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            property_parties::Column::CompanyId,
+            property_parties::Column::PropertyId,
+            property_parties::Column::ContactId,
+            property_parties::Column::Role,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    Store::refresh_sides(txn, company, contact).await?;
+    add_timeline(
+        txn,
+        company,
+        contact,
+        TimelineEvent::new("party_added", json!({"role": role.as_str(), "listing": title})).about_property(property),
+        Some(by),
+    )
+    .await?;
+    Ok(true)
+}
+
 fn forbidden_listing() -> StoreError {
     StoreError::Forbidden("your rights do not reach this listing")
 }
@@ -191,7 +317,9 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_property(&self, viewer: &Viewer, data: &PropertyData, currency: &str) -> Result<PropertyRecord, StoreError> {
         let (id, am) = self.new_property(viewer, data, currency).await?;
-        properties::Entity::insert(am).exec_without_returning(&self.db).await?;
+        let txn = self.write().await?;
+        insert_listing(&txn, viewer.company_id, am).await?;
+        txn.commit().await?;
         self.property(viewer, id).await
     }
 
@@ -279,7 +407,7 @@ impl Store {
             ..Default::default()
         };
         data_columns(&mut am, data);
-        properties::Entity::update(am).exec(&txn).await?;
+        properties::Entity::update(am).exec(&txn).await.map_err(reference_taken)?;
         txn.commit().await?;
         self.property(viewer, id).await
     }
@@ -321,6 +449,9 @@ impl Store {
         }
         if let Some(b) = filter.broker_id {
             q = q.filter(properties::Column::BrokerId.eq(b.0));
+        }
+        if let Some(r) = filter.reference {
+            q = q.filter(properties::Column::Reference.eq(r));
         }
         let counted = q
             .clone()
@@ -419,46 +550,13 @@ impl Store {
         lock_contact(&txn, viewer, contact)
             .await
             .map_err(|_| StoreError::invalid("contact_id", "unknown_contact", "no such contact"))?;
-        let existing = property_parties::Entity::find()
-            .filter(property_parties::Column::CompanyId.eq(company.0))
-            .filter(property_parties::Column::PropertyId.eq(property.0))
-            .count(&txn)
-            .await?;
-        if existing >= MAX_PARTIES {
-            return Err(StoreError::invalid(
-                "contact_id",
-                "too_many_parties",
-                format!("a listing has at most {MAX_PARTIES} parties"),
-            ));
-        }
-        let inserted = property_parties::Entity::insert(property_parties::ActiveModel {
-            company_id: Set(company.0),
-            property_id: Set(property.0),
-            contact_id: Set(contact.0),
-            role: Set(role.as_str().to_owned()),
-            created_at: Set(Utc::now()),
-        })
-        .exec(&txn)
-        .await;
-        if let Err(e) = inserted {
-            return Err(match StoreError::from(e) {
-                StoreError::Conflict { .. } => StoreError::Conflict {
-                    field: Some("contact_id"),
-                    message: format!("the contact is already {} of this listing", role.as_str()),
-                },
-                other => other,
+        let title = format!("{}, {}", listing.street, listing.city);
+        if !add_party_in(&txn, company, property, &title, contact, role, viewer.user_id).await? {
+            return Err(StoreError::Conflict {
+                field: Some("contact_id"),
+                message: format!("the contact is already {} of this listing", role.as_str()),
             });
         }
-        Self::refresh_sides(&txn, company, contact).await?;
-        let title = format!("{}, {}", listing.street, listing.city);
-        add_timeline(
-            &txn,
-            company,
-            contact,
-            TimelineEvent::new("party_added", json!({"role": role.as_str(), "listing": title})).about_property(property),
-            Some(viewer.user_id),
-        )
-        .await?;
         txn.commit().await?;
         self.property(viewer, property).await
     }

@@ -263,6 +263,11 @@ api_type! {
 
     /// A listing to create or replace.
     pub struct PropertyWrite {
+        /// The listing's number as websites show it (letters, digits, `-`, `/`, `.`), unique in
+        /// the company; empty on a new listing: the company's next number. Empty on a change:
+        /// kept.
+        #[serde(default)]
+        pub reference: Option<String>,
         /// `apartment`, `house`, `cottage`, `plot` or `commercial`.
         pub kind: String,
         /// `customer_processing`, `assignment`, `coming_soon`, `for_sale` or `sold`.
@@ -303,6 +308,8 @@ api_type! {
     /// A listing.
     pub struct Property {
         pub id: Uuid,
+        /// The listing's number as websites show it, unique in the company.
+        pub reference: Option<String>,
         pub title: String,
         pub kind: String,
         pub status: String,
@@ -560,6 +567,9 @@ api_type! {
     /// Whom to suggest for an address: the users and offices whose focus areas hold it,
     /// distributors first, then the smaller (more specific) area.
     pub struct Suggestion {
+        /// The place the suggestion is for (the geocoded point, when an address was given).
+        pub lat: f64,
+        pub lon: f64,
         pub users: Vec<SuggestedUser>,
         pub offices: Vec<SuggestedOffice>,
     }

@@ -175,14 +175,26 @@ fn Areas() -> impl IntoView {
     // Who covers a point.
     let lat = RwSignal::new(String::new());
     let lon = RwSignal::new(String::new());
+    let street = RwSignal::new(String::new());
+    let city = RwSignal::new(String::new());
     let suggestion = RwSignal::new(None::<Suggestion>);
     let ask = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let url = format!(
-            "/api/v1/focus-areas/suggest?lat={}&lon={}",
-            lat.get_untracked().trim(),
-            lon.get_untracked().trim()
-        );
+        let (la, lo) = (lat.get_untracked(), lon.get_untracked());
+        // A coordinate when one is typed, else the address for the server's geocoder.
+        let url = if la.trim().is_empty() && lo.trim().is_empty() {
+            format!(
+                "/api/v1/focus-areas/suggest?street={}&city={}",
+                api::enc(street.get_untracked().trim()),
+                api::enc(city.get_untracked().trim())
+            )
+        } else {
+            format!(
+                "/api/v1/focus-areas/suggest?lat={}&lon={}",
+                api::enc(la.trim()),
+                api::enc(lo.trim())
+            )
+        };
         leptos::task::spawn_local(async move {
             match api::get::<Suggestion>(&url).await {
                 Ok(s) => {
@@ -232,6 +244,9 @@ fn Areas() -> impl IntoView {
             <form class="row" on:submit=ask>
                 <input id="suggest-lat" placeholder=move || t("areas.lat") bind:value=lat/>
                 <input id="suggest-lon" placeholder=move || t("areas.lon") bind:value=lon/>
+                <span class="muted">{move || t("areas.or")}</span>
+                <input id="suggest-street" placeholder=move || t("form.street") bind:value=street/>
+                <input id="suggest-city" placeholder=move || t("form.city") bind:value=city/>
                 <button type="submit" id="suggest">{move || t("areas.suggest_button")}</button>
             </form>
             {move || suggestion.get().map(|s| {

@@ -83,7 +83,7 @@ fn Card() -> impl IntoView {
                                 <Demands contact_id=s.id demands=c.demands.clone() currency=cur on_done=bump/>
                             </div>
                         </div>
-                        <HandOver contact_id=s.id point=c.lat.zip(c.lon) on_done=bump/>
+                        <HandOver contact_id=s.id place=place_query(&c) on_done=bump/>
                         <SendTip contact_id=s.id on_done=bump/>
                     </section>
                 }.into_any()
@@ -278,8 +278,20 @@ fn Demands(contact_id: Uuid, demands: Vec<Demand>, currency: String, on_done: im
     }
 }
 
+/// Where "suggest a broker" looks: the contact's coordinate, else its address (for the geocoder).
+fn place_query(c: &crm_types::Contact) -> Option<String> {
+    if let (Some(lat), Some(lon)) = (c.lat, c.lon) {
+        return Some(format!("lat={lat}&lon={lon}"));
+    }
+    let parts: Vec<String> = [("street", &c.street), ("postal_code", &c.postal_code), ("city", &c.summary.city)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().filter(|v| !v.trim().is_empty()).map(|v| format!("{k}={}", api::enc(v))))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("&"))
+}
+
 #[component]
-fn HandOver(contact_id: Uuid, point: Option<(f64, f64)>, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+fn HandOver(contact_id: Uuid, place: Option<String>, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
     let users = LocalResource::new(|| api::get::<Vec<User>>("/api/v1/users"));
     let to = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
@@ -288,10 +300,11 @@ fn HandOver(contact_id: Uuid, point: Option<(f64, f64)>, on_done: impl Fn() + Co
     let me = move || api::session().me.get();
     // "Suggest by focus area": the first colleague whose area holds the client's address.
     let suggested = RwSignal::new(None::<String>);
+    let has_place = place.is_some();
     let suggest = move |_| {
-        let Some((lat, lon)) = point else { return };
+        let Some(place) = place.clone() else { return };
         leptos::task::spawn_local(async move {
-            match api::get::<crm_types::Suggestion>(&format!("/api/v1/focus-areas/suggest?lat={lat}&lon={lon}")).await {
+            match api::get::<crm_types::Suggestion>(&format!("/api/v1/focus-areas/suggest?{place}")).await {
                 Ok(s) => match s.users.into_iter().find(|u| me().is_some_and(|m| m.id != u.user_id)) {
                     Some(u) => {
                         to.set(u.user_id.to_string());
@@ -341,7 +354,7 @@ fn HandOver(contact_id: Uuid, point: Option<(f64, f64)>, on_done: impl Fn() + Co
                         }}
                     </select>
                 </label>
-                {point.map(|_| view! {
+                {has_place.then(|| view! {
                     <p class="row">
                         <button type="button" class="link" id="handover-suggest" on:click=suggest>{move || t("areas.suggest_button")}</button>
                         <span class="hint" id="handover-suggestion">{move || suggested.get().unwrap_or_default()}</span>

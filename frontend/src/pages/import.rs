@@ -187,11 +187,7 @@ fn ImportView(
         });
     };
     let running = matches!(status.as_str(), "checking" | "importing");
-    let progress = if import.rows == 0 {
-        100
-    } else {
-        import.processed * 100 / import.rows
-    };
+    let progress = (import.processed * 100).checked_div(import.rows).unwrap_or(100);
     view! {
         <section class="card" id="import">
             <h2>{import.file_name.clone()}" · "<span id="import-status">{t(&format!("import.status.{}", status))}</span></h2>

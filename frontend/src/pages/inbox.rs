@@ -2,12 +2,13 @@
 //! each lead's workflow allows; and the administration of lead sources with the form snippet a
 //! website pastes in.
 
-use crm_types::{AcceptRequest, DeclineRequest, InboxItem, LeadSource, LeadSourceWrite, Page, Property, Slice};
+use crm_types::{AcceptRequest, DeclineRequest, InboxItem, LeadSource, LeadSourceWrite, Page, Property, PropertyWrite, Slice};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{self, enc};
 use crate::i18n::{date_time, t};
+use crate::pages::listings::KINDS;
 use crate::pages::login::RequireSession;
 
 #[component]
@@ -137,7 +138,7 @@ fn Inbox() -> impl IntoView {
                                                             run(format!("/api/v1/inbox/{id}/accept"), serde_json::json!(AcceptRequest { property_id: Some(property_id), new_property: None }));
                                                         }
                                                     }>{t("inbox.accept")}</button>
-                                                    <A href="/listings/new">{t("inbox.new_listing")}</A>
+                                                    <NewListingAccept id=id error=error/>
                                                     <input class="decline-reason" placeholder=t("inbox.reason") bind:value=reason/>
                                                     <button class="link" on:click=move |_| run(format!("/api/v1/inbox/{id}/decline"), serde_json::json!(DeclineRequest { reason: reason.get_untracked() }))>{t("inbox.decline")}</button>
                                                 }.into_any()
@@ -157,6 +158,72 @@ fn Inbox() -> impl IntoView {
     }
 }
 
+/// Accepting with a listing made in the same step: the few details a broker knows at once
+/// (the rest is filled in on the listing's page later). The client becomes its seller.
+#[component]
+fn NewListingAccept(id: uuid::Uuid, error: RwSignal<Option<String>>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let kind = RwSignal::new("apartment".to_owned());
+    let street = RwSignal::new(String::new());
+    let postal = RwSignal::new(String::new());
+    let city = RwSignal::new(String::new());
+    let price = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = |s: RwSignal<String>| Some(s.get_untracked().trim().to_owned()).filter(|v| !v.is_empty());
+        let body = AcceptRequest {
+            property_id: None,
+            new_property: Some(PropertyWrite {
+                reference: None,
+                kind: kind.get_untracked(),
+                status: "customer_processing".into(),
+                street: street.get_untracked(),
+                city: city.get_untracked(),
+                postal_code: text(postal),
+                country: None,
+                lat: None,
+                lon: None,
+                price: text(price).and_then(|p| p.replace([' ', '\u{a0}'], "").parse().ok()),
+                living_area: None,
+                rooms: None,
+                bedrooms: None,
+                parking_spaces: None,
+                neighbourhood: None,
+                condominium: None,
+                advertised: false,
+                broker_id: None,
+            }),
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, InboxItem>(&format!("/api/v1/inbox/{id}/accept"), &body).await {
+                Ok(_) => {
+                    error.set(None);
+                    api::touch();
+                }
+                Err(e) => error.set(Some(match e.error.field {
+                    Some(f) => format!("{f}: {}", e.error.message),
+                    None => e.error.message,
+                })),
+            }
+        });
+    };
+    view! {
+        <button type="button" class="link new-listing" on:click=move |_| open.update(|o| *o = !*o)>{move || t("inbox.new_listing")}</button>
+        <Show when=move || open.get()>
+            <form class="row wrap new-listing-form" on:submit=submit>
+                <select class="new-listing-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
+                    {KINDS.map(|k| view! { <option value=k>{move || t(&format!("property.kind.{k}"))}</option> })}
+                </select>
+                <input class="new-listing-street" placeholder=move || t("form.street") bind:value=street required/>
+                <input class="new-listing-postal" placeholder=move || t("form.postal_code") bind:value=postal/>
+                <input class="new-listing-city" placeholder=move || t("form.city") bind:value=city required/>
+                <input class="new-listing-price" inputmode="numeric" placeholder=move || t("listing.price") bind:value=price/>
+                <button type="submit" class="primary accept-new">{move || t("inbox.accept_new")}</button>
+            </form>
+        </Show>
+    }
+}
+
 #[component]
 pub fn LeadSourcesPage() -> impl IntoView {
     view! { <RequireSession><LeadSources/></RequireSession> }
@@ -172,6 +239,8 @@ fn snippet(key: &str) -> String {
   <input name="email" type="email" placeholder="Email">
   <input name="phone" type="tel" placeholder="Phone">
   <textarea name="message" placeholder="Message"></textarea>
+  <!-- On a listing's page, name the listing by its reference: -->
+  <!-- <input type="hidden" name="listing_reference" value="1042"> -->
   <!-- Left empty by people, filled in by robots: keep it hidden. -->
   <input name="website" tabindex="-1" autocomplete="off" style="display:none">
   <button type="submit">Send</button>

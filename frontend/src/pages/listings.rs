@@ -70,7 +70,7 @@ fn Listings() -> impl IntoView {
                         <p class="muted">{summary}</p>
                         <table class="list" id="listing-list">
                             <thead><tr>
-                                <th>{t("listing.address")}</th><th>{t("listing.kind")}</th><th>{t("listing.status")}</th>
+                                <th>{t("listing.reference")}</th><th>{t("listing.address")}</th><th>{t("listing.kind")}</th><th>{t("listing.status")}</th>
                                 <th>{t("listing.price")}</th><th>{t("listing.broker")}</th><th>{t("contacts.created")}</th>
                             </tr></thead>
                             <tbody>
@@ -78,6 +78,7 @@ fn Listings() -> impl IntoView {
                                     let broker = names.iter().find(|u| u.id == l.broker_id).map(|u| u.name.clone()).unwrap_or_default();
                                     view! {
                                         <tr>
+                                            <td class="muted">{l.reference.clone().unwrap_or_default()}</td>
                                             <td><A href=format!("/listings/{}", l.id)>{l.title.clone()}</A></td>
                                             <td>{t(&format!("property.kind.{}", l.kind))}</td>
                                             <td>{status_badge(&l.status)}</td>
@@ -139,6 +140,7 @@ fn ListingCard() -> impl IntoView {
                     ("listing.neighbourhood", l.neighbourhood.clone()),
                     ("listing.condominium", l.condominium.clone()),
                     ("listing.broker", Some(broker)),
+                    ("listing.reference", l.reference.clone()),
                 ]
                 .into_iter()
                 .filter_map(|(k, v)| v.map(|v| (t(k), v)))
@@ -277,6 +279,7 @@ fn ListingForm(initial: Option<Property>) -> impl IntoView {
     let l = initial.clone();
     let kind = RwSignal::new(l.as_ref().map(|l| l.kind.clone()).unwrap_or_else(|| "apartment".into()));
     let status = RwSignal::new(l.as_ref().map(|l| l.status.clone()).unwrap_or_else(|| "customer_processing".into()));
+    let reference = text(l.as_ref().and_then(|l| l.reference.clone()));
     let street = text(l.as_ref().map(|l| l.street.clone()));
     let postal = text(l.as_ref().and_then(|l| l.postal_code.clone()));
     let city = text(l.as_ref().map(|l| l.city.clone()));
@@ -300,6 +303,7 @@ fn ListingForm(initial: Option<Property>) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = PropertyWrite {
+            reference: opt(reference.get_untracked()),
             kind: kind.get_untracked(),
             status: status.get_untracked(),
             street: street.get_untracked(),
@@ -373,6 +377,7 @@ fn ListingForm(initial: Option<Property>) -> impl IntoView {
                     </label>
                 </div>
                 <div class="row">
+                    {input("reference", "listing.reference", reference, "text")}
                     {input("street", "form.street", street, "text")}
                     {input("postal_code", "form.postal_code", postal, "text")}
                     {input("city", "form.city", city, "text")}

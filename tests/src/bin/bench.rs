@@ -5,13 +5,15 @@
 //!   administrator, an office manager and a broker;
 //! - the caller lookup, p50/p95, for every kind of query;
 //! - the CSV export of the whole company: time, and the server's peak memory above idle;
-//! - contact creation through the API.
+//! - contact creation through the API;
+//! - the lead intake: websites' posts, many at a time, with deduplication and routing.
 //!
 //! The database's planner statistics are gathered while it is empty and never refreshed (the
 //! server runs without its job runner), so every plan must hold whatever the statistics say.
 //!
-//! `bench <contacts> [sqlite|postgres|focus]...`, and in every run the focus-area point lookup
-//! (an R-tree of 100,000 polygons against testing each).
+//! `bench <contacts> [sqlite|postgres|focus|leads]...`, and in every run the focus-area point
+//! lookup (an R-tree of 100,000 polygons against testing each); `leads` measures only the lead
+//! intake.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -293,6 +295,7 @@ async fn listings(store: &Store, company: &Company, ids: &[ContactId], count: us
     for i in 0..count {
         let broker = &company.brokers[i % company.brokers.len()];
         let data = PropertyData {
+            reference: None,
             kind: PropertyKind::Apartment,
             status: PropertyStatus::ForSale,
             street: format!("Benchgatan {i}"),
@@ -407,7 +410,7 @@ async fn pages(client: &Client, token: &str, query: &str, pages: usize) -> (Vec<
     (times, total, exact)
 }
 
-async fn run(backend: Backend, n: u64, out: &mut Vec<String>) {
+async fn run(backend: Backend, n: u64, only_leads: bool, out: &mut Vec<String>) {
     let db_name = match backend {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
@@ -445,7 +448,12 @@ async fn run(backend: Backend, n: u64, out: &mut Vec<String>) {
 
     let server = CrmProcess::serve(
         &url,
-        &[("CRM_NO_JOBS", "true"), ("CRM_ACCESS_TOKEN_SECONDS", "36000"), ("RUST_LOG", "warn")],
+        &[
+            ("CRM_NO_JOBS", "true"),
+            ("CRM_ACCESS_TOKEN_SECONDS", "36000"),
+            ("CRM_RATE_LEAD_SOURCE", "off"),
+            ("RUST_LOG", "warn"),
+        ],
     )
     .await;
     let client = Client {
@@ -459,6 +467,12 @@ async fn run(backend: Backend, n: u64, out: &mut Vec<String>) {
     // Warm up: the first requests fill caches and the connection pool.
     for _ in 0..20 {
         client.get(&admin, "/api/v1/contacts?limit=50").await;
+    }
+
+    lead_intake(&client, &admin, n, &company, db_name, &mut results, &mut table).await;
+    if only_leads {
+        report(db_name, results, table, out);
+        return;
     }
 
     // List pages: every sort and every filter, as three kinds of user.
@@ -594,6 +608,11 @@ async fn run(backend: Backend, n: u64, out: &mut Vec<String>) {
         "| {db_name} | contacts created through the API, one at a time | {creates} | {:.0} contacts/s |",
         creates as f64 / started.elapsed().as_secs_f64()
     ));
+    report(db_name, results, table, out);
+    drop(server);
+}
+
+fn report(db_name: &str, results: Vec<String>, table: Table, out: &mut Vec<String>) {
     out.push(String::new());
     out.push(format!("### {db_name}"));
     out.push(String::new());
@@ -604,7 +623,110 @@ async fn run(backend: Backend, n: u64, out: &mut Vec<String>) {
     out.push("| database | request | requests | p50 ms | p95 ms | max ms | note |".into());
     out.push("|---|---|---|---|---|---|---|".into());
     out.extend(table.rows);
-    drop(server);
+}
+
+/// Leads posted by websites as fast as they come, `LEAD_CLIENTS` at a time, with
+/// deduplication (a quarter are people already in the company, found by phone) and routing
+/// (a point in one of 100 focus areas, a tenth about a listing) on.
+async fn lead_intake(client: &Client, admin: &str, n: u64, company: &Company, db_name: &str, results: &mut Vec<String>, table: &mut Table) {
+    use futures::StreamExt;
+    const LEADS: usize = 6_000;
+    const LEAD_CLIENTS: usize = 16;
+    let post = |path: &'static str, body: Value| {
+        let req = client.http.post(format!("{}{path}", client.address)).bearer_auth(admin).json(&body);
+        async move {
+            let r = req.send().await.expect("request");
+            let status = r.status();
+            let body: Value = r.json().await.expect("json");
+            assert!(status.is_success(), "{path}: {body}");
+            body
+        }
+    };
+    // Stockholm in a 5 x 2 grid of office areas, each broker a small square inside its office's.
+    let square = |x: f64, y: f64, side: f64| serde_json::json!({"type": "Polygon", "coordinates": [[[x, y], [x + side, y], [x + side, y + side], [x, y + side], [x, y]]]});
+    for (o, manager) in company.managers.iter().enumerate() {
+        let (x, y) = (17.8 + 0.1 * (o % 5) as f64, 59.2 + 0.1 * (o / 5) as f64);
+        post(
+            "/api/v1/focus-areas",
+            serde_json::json!({"name": format!("Area {o}"), "office_id": manager.office_id.0, "geometry": square(x, y, 0.1)}),
+        )
+        .await;
+        for b in 0..BROKERS_PER_OFFICE {
+            let broker = &company.brokers[o * BROKERS_PER_OFFICE + b];
+            let (bx, by) = (x + 0.01 * b as f64, y + 0.01 * b as f64);
+            post(
+                "/api/v1/focus-areas",
+                serde_json::json!({"name": format!("Area {o}.{b}"), "user_id": broker.id.0, "distributor": b == 0, "geometry": square(bx, by, 0.02)}),
+            )
+            .await;
+        }
+    }
+    let source = post(
+        "/api/v1/lead-sources",
+        serde_json::json!({"name": "Bench website", "workflow": "accept_or_decline", "allowed_origins": []}),
+    )
+    .await;
+    let key = source["key"].as_str().expect("key").to_owned();
+    let (_, listings) = client.get(admin, "/api/v1/properties?limit=100").await;
+    let listings: Vec<String> = listings["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|l| l["id"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let mut rng = StdRng::seed_from_u64(11);
+    let bodies: Vec<Value> = (0..LEADS)
+        .map(|i| {
+            let (lat, lon) = (rng.gen_range(59.2..59.4), rng.gen_range(17.8..18.3));
+            let mut body = if i % 4 == 0 {
+                let (input, phone, _) = contact(rng.gen_range(0..n.max(1)));
+                serde_json::json!({"name": format!("{} {}", input.first_name.unwrap_or_default(), input.last_name.unwrap_or_default()), "phone": phone})
+            } else {
+                serde_json::json!({"name": format!("Lead Person{i}"), "phone": format!("+46 70 9{i:06}"), "email": format!("lead{i}@leads.example")})
+            };
+            body["source_key"] = Value::String(key.clone());
+            body["lat"] = lat.into();
+            body["lon"] = lon.into();
+            body["message"] = Value::String("Jag vill sälja min lägenhet, ring mig gärna.".into());
+            if i % 10 == 1 && !listings.is_empty() {
+                body["listing_id"] = Value::String(listings[i % listings.len()].clone());
+            }
+            body
+        })
+        .collect();
+    let url = format!("{}/api/v1/public/leads", client.address);
+    let started = Instant::now();
+    let mut times: Vec<Duration> = futures::stream::iter(bodies)
+        .map(|body| {
+            let req = client.http.post(&url).json(&body);
+            async move {
+                let t = Instant::now();
+                let r = req.send().await.expect("lead");
+                let status = r.status();
+                let text = r.text().await.unwrap_or_default();
+                assert_eq!(status.as_u16(), 201, "{text}");
+                t.elapsed()
+            }
+        })
+        .buffer_unordered(LEAD_CLIENTS)
+        .collect()
+        .await;
+    let wall = started.elapsed().as_secs_f64();
+    times.sort();
+    let p99 = percentile(&times, 0.99);
+    results.push(format!(
+        "| {db_name} | leads posted, {LEAD_CLIENTS} at a time (dedupe and routing on, 100 focus areas) | {LEADS} | {:.0} leads/s, p50 {:.1} ms, p99 {p99:.1} ms |",
+        LEADS as f64 / wall,
+        percentile(&times, 0.5)
+    ));
+    table.add(
+        db_name,
+        &format!("lead intake, {LEAD_CLIENTS} at a time"),
+        times,
+        &format!("p99 {p99:.1} ms"),
+    );
+}
+
+fn args_leads() -> bool {
+    std::env::args().skip(2).any(|a| a == "leads")
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
@@ -613,23 +735,28 @@ async fn main() {
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     // `focus` alone runs only the focus-area benchmark.
     let backends: Vec<String> = args.collect();
-    let backends: Vec<Backend> = if backends.is_empty() {
+    let named: Vec<Backend> = backends
+        .iter()
+        .filter_map(|b| match b.as_str() {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" => Some(Backend::Postgres),
+            _ => None,
+        })
+        .collect();
+    let backends = if named.is_empty() && !backends.iter().any(|b| b == "focus") {
         vec![Backend::Sqlite, Backend::Postgres]
     } else {
-        backends
-            .iter()
-            .filter_map(|b| match b.as_str() {
-                "sqlite" => Some(Backend::Sqlite),
-                "postgres" => Some(Backend::Postgres),
-                _ => None,
-            })
-            .collect()
+        named
     };
+    // `leads` measures only the lead intake (after seeding).
+    let only_leads = args_leads();
     let mut out = Vec::new();
-    for backend in backends {
-        run(backend, n, &mut out).await;
+    for backend in backends.iter().copied() {
+        run(backend, n, only_leads, &mut out).await;
     }
-    focus_lookup(&mut out);
+    if !only_leads {
+        focus_lookup(&mut out);
+    }
     println!("{}", out.join("\n"));
 }
 

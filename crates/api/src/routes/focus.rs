@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use crm_domain::contacts::GeoPoint;
 use crm_domain::focus::Shape;
-use crm_domain::{OfficeId, UserId};
+use crm_domain::{OfficeId, UserId, limits};
 use crm_store::StoreError;
 use crm_store::focus::{AreaOwner, FocusAreaInput};
 use crm_types::{ApiError as ErrorBody, FocusArea, FocusAreaWrite, SuggestedOffice, SuggestedUser, Suggestion};
@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::geocode::{Address, Geocode};
 use crate::input::{Check, Checker, Valid, ValidQuery};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -129,31 +130,83 @@ async fn remove(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> 
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A point on the map.
+/// A place: a point on the map, or an address the geocoder finds.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PointParams {
-    /// Latitude, −90…90.
-    lat: f64,
-    /// Longitude, −180…180.
-    lon: f64,
+pub struct PlaceParams {
+    /// Latitude, −90…90 (with `lon`).
+    lat: Option<f64>,
+    /// Longitude, −180…180 (with `lat`).
+    lon: Option<f64>,
+    /// Without a coordinate: the street address, looked up by the geocoder when one is configured.
+    street: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
 }
 
-impl Check for PointParams {
+impl Check for PlaceParams {
     fn check(&self, c: &mut Checker) {
-        c.range("lat", Some(self.lat), -90.0, 90.0);
-        c.range("lon", Some(self.lon), -180.0, 180.0);
+        c.range("lat", self.lat, -90.0, 90.0);
+        c.range("lon", self.lon, -180.0, 180.0);
+        if self.lat.is_some() != self.lon.is_some() {
+            c.add("lon", "coordinate_incomplete", "give both lat and lon".into());
+        }
+        for (field, value, max) in [
+            ("street", &self.street, limits::STREET),
+            ("postal_code", &self.postal_code, limits::POSTAL_CODE),
+            ("city", &self.city, limits::PLACE),
+        ] {
+            if let Some(v) = value {
+                c.text(field, v, max);
+            }
+        }
     }
 }
 
-/// Suggest a broker for an address: the users whose focus areas hold the point (distributors
-/// first, then the smaller area) and the offices whose areas hold it.
-#[utoipa::path(tag = "focus areas", params(PointParams), responses((status = 200, body = Suggestion), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+/// The point a suggestion is for: the one given, else the geocoded address.
+async fn place(state: &AppState, auth: &Auth, params: &PlaceParams) -> ApiResult<GeoPoint> {
+    if let (Some(lat), Some(lon)) = (params.lat, params.lon) {
+        return GeoPoint::new(lat, lon).ok_or_else(|| ApiError::bad_request("out_of_range", Some("lat"), "not a point on the map"));
+    }
+    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let address = Address {
+        street: clean(&params.street),
+        postal_code: clean(&params.postal_code),
+        city: clean(&params.city),
+        country: Some(auth.company.country),
+    };
+    if address.is_empty() {
+        return Err(ApiError::invalid("place_required", "lat", "give lat and lon, or an address"));
+    }
+    let Some(geocoder) = &state.geocoder else {
+        return Err(ApiError::invalid(
+            "geocoder_off",
+            "lat",
+            "addresses cannot be looked up on this server (no geocoder is configured): give lat and lon",
+        ));
+    };
+    match geocoder.locate(&address).await {
+        Geocode::Found(point) => Ok(point),
+        Geocode::NotFound => Err(ApiError::invalid(
+            "address_not_found",
+            "street",
+            "the geocoder does not know this address",
+        )),
+        Geocode::Failed => Err(ApiError::unavailable(
+            "geocoder_unavailable",
+            "the geocoder cannot be reached just now; try again, or give lat and lon",
+        )),
+    }
+}
+
+/// Suggest a broker for an address: the users whose focus areas hold the place (distributors
+/// first, then the smaller area) and the offices whose areas hold it. The place is `lat` and
+/// `lon`, or an address looked up by the geocoder (when the server has one).
+#[utoipa::path(tag = "focus areas", params(PlaceParams), responses((status = 200, body = Suggestion), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody, description = "The geocoder cannot be reached now")), security(("bearer" = []), ("api_key" = [])))]
 #[get("/focus-areas/suggest")]
-async fn suggest(state: web::Data<AppState>, auth: Auth, params: ValidQuery<PointParams>) -> ApiResult<web::Json<Suggestion>> {
+async fn suggest(state: web::Data<AppState>, auth: Auth, params: ValidQuery<PlaceParams>) -> ApiResult<web::Json<Suggestion>> {
     auth.require_clients()?;
-    let point = GeoPoint::new(params.lat, params.lon)
-        .ok_or_else(|| ApiError::bad_request("out_of_range", Some("lat"), "not a point on the map"))?;
+    let point = place(&state, &auth, &params).await?;
     let coverage = state.store.coverage(auth.company.id).await?;
     let dir = state.store.directory(auth.company.id).await?;
     let users = crm_domain::routing::suggest(point, &coverage.users)
@@ -177,5 +230,10 @@ async fn suggest(state: web::Data<AppState>, auth: Auth, params: ValidQuery<Poin
             area: area.key.name.clone(),
         });
     }
-    Ok(web::Json(Suggestion { users, offices }))
+    Ok(web::Json(Suggestion {
+        lat: point.lat,
+        lon: point.lon,
+        users,
+        offices,
+    }))
 }

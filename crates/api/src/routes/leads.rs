@@ -10,7 +10,7 @@ use crm_domain::limits;
 use crm_domain::routing::Reason;
 use crm_domain::{ContactId, GroupId, OfficeId, PropertyId, UserId};
 use crm_store::StoreError;
-use crm_store::leads::{Act, Folder, Idempotency, IncomingLead, LeadSourceInput, Receipt, TipTarget};
+use crm_store::leads::{Act, Folder, Idempotency, IncomingLead, LeadSourceInput, ListingRef, Receipt, TipTarget};
 use crm_types::OfficeRouting;
 use crm_types::{
     AcceptRequest, ApiError as ErrorBody, DeclineRequest, InboxCounts, InboxItem, LeadReceipt, LeadSource, LeadSourceWrite, Slice, TipWrite,
@@ -26,6 +26,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
+use crate::geocode::{Address, Geocode};
 use crate::input::{Check, Checker, Valid, ValidQuery, sweep_value};
 use crate::routes::{limit, reader};
 
@@ -184,7 +185,7 @@ fn number(fields: &Map<String, Value>, name: &'static str, c: &mut Checker, min:
     }
 }
 
-const KNOWN: [&str; 16] = [
+const KNOWN: [&str; 17] = [
     "source_key",
     "first_name",
     "last_name",
@@ -199,6 +200,7 @@ const KNOWN: [&str; 16] = [
     "lat",
     "lon",
     "listing_id",
+    "listing_reference",
     HONEYPOT,
     "kind",
 ];
@@ -230,14 +232,16 @@ fn read_lead(fields: &Map<String, Value>, country: crm_domain::contacts::Country
     let postal_code = text(fields, "postal_code", limits::POSTAL_CODE, &mut c);
     let lat = number(fields, "lat", &mut c, -90.0, 90.0);
     let lon = number(fields, "lon", &mut c, -180.0, 180.0);
-    let listing = text(fields, "listing_id", 64, &mut c);
-    let listing = match listing.map(|l| Uuid::parse_str(&l)) {
-        Some(Ok(id)) => Some(PropertyId(id)),
-        Some(Err(_)) => {
+    let listing_id = text(fields, "listing_id", 64, &mut c);
+    let listing_reference = text(fields, "listing_reference", limits::REFERENCE, &mut c);
+    let listing = match (listing_id.map(|l| Uuid::parse_str(&l)), listing_reference) {
+        (Some(Ok(id)), _) => Some(ListingRef::Id(PropertyId(id))),
+        (Some(Err(_)), _) => {
             c.add("listing_id", "invalid_id", "listing_id is the id of a listing".into());
             None
         }
-        None => None,
+        (None, Some(r)) => Some(ListingRef::Reference(r)),
+        (None, None) => None,
     };
     let extra: Map<String, Value> = fields
         .iter()
@@ -288,7 +292,32 @@ fn read_lead(fields: &Map<String, Value>, country: crm_domain::contacts::Country
         listing,
         spam,
         fields: Value::Object(extra),
+        unlocated: None,
     })
+}
+
+/// Fills in where the client lives from the address, when the form gave no coordinate and a
+/// geocoder is configured; a failed lookup is noted on the lead, which is routed without it.
+async fn locate(state: &AppState, lead: &mut IncomingLead, country: crm_domain::contacts::Country) {
+    let (Some(geocoder), Some(data), None) = (&state.geocoder, lead.data.as_mut(), lead.point) else {
+        return;
+    };
+    let address = Address {
+        street: data.street.clone(),
+        postal_code: data.postal_code.clone(),
+        city: data.city.clone(),
+        country: Some(data.country.unwrap_or(country)),
+    };
+    if address.is_empty() {
+        return;
+    }
+    match geocoder.locate(&address).await {
+        Geocode::Found(point) => {
+            data.location = Some(point);
+            lead.point = Some(point);
+        }
+        other => lead.unlocated = other.flag(),
+    }
 }
 
 fn receipt_view(r: &Receipt) -> LeadReceipt {
@@ -317,7 +346,8 @@ const THANKS: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>
 /// it). Takes JSON or a plain HTML form post (`application/x-www-form-urlencoded`, answered with
 /// a redirect to the source's thank-you address). Fields: `source_key` (or the
 /// `X-Lead-Source-Key` header), `first_name`, `last_name` (or `name`), `email`, `phone`,
-/// `message`, `street`, `city`, `postal_code`, `lat`, `lon`, `listing_id`; any other field is
+/// `message`, `street`, `city`, `postal_code`, `lat`, `lon`, `listing_id` or `listing_reference`
+/// (the listing's reference as the website shows it); any other field is
 /// kept with the lead. The person is found by phone or email (a second lead adds to the same
 /// contact). `website` is a honeypot: forms hide it, and a lead that fills it in is kept as
 /// spam. With an `Idempotency-Key` header, a repeated post gets the first answer and stores
@@ -433,7 +463,8 @@ async fn post_lead(req: HttpRequest, state: web::Data<AppState>, mut payload: we
         None => None,
     };
     let company = state.store.company(source.company_id).await?;
-    let lead = read_lead(fields, company.country)?;
+    let mut lead = read_lead(fields, company.country)?;
+    locate(&state, &mut lead, company.country).await;
     let receipt = state.store.receive_lead(&source, lead, idempotency).await?;
     let mut resp = if form {
         match &source.thank_you_url {

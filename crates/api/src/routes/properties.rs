@@ -49,6 +49,22 @@ fn non_negative<T: PartialOrd + Default + Copy>(field: &str, v: Option<T>) -> Ap
     }
 }
 
+/// A listing reference as typed: trimmed; letters, digits and `-`, `/`, `.`, `_`, `#`, space.
+fn reference(value: &Option<String>) -> ApiResult<Option<String>> {
+    let Some(r) = optional(value) else { return Ok(None) };
+    if r.chars()
+        .all(|ch| ch.is_alphanumeric() || matches!(ch, '-' | '/' | '.' | '_' | '#' | ' '))
+    {
+        Ok(Some(r))
+    } else {
+        Err(ApiError::invalid(
+            "invalid_reference",
+            "reference",
+            "a reference has letters, digits, spaces and - / . _ # only",
+        ))
+    }
+}
+
 pub(crate) fn parse_property(w: &PropertyWrite, default_country: Country) -> ApiResult<PropertyData> {
     let kind = PropertyKind::parse(&w.kind)
         .ok_or_else(|| ApiError::invalid("invalid_kind", "kind", format!("'{}' is not a kind of property", w.kind)))?;
@@ -70,6 +86,7 @@ pub(crate) fn parse_property(w: &PropertyWrite, default_country: Country) -> Api
         }
     }
     Ok(PropertyData {
+        reference: reference(&w.reference)?,
         kind,
         status,
         street: text("street", &w.street)?,
@@ -99,6 +116,8 @@ pub struct ListParams {
     /// Only listings of this broker.
     #[param(value_type = Option<Uuid>)]
     broker_id: Option<String>,
+    /// The listing with this reference.
+    reference: Option<String>,
     /// 1–200, default 50.
     limit: Option<u64>,
     /// The `next_cursor` of the page before.
@@ -109,6 +128,7 @@ impl Check for ListParams {
     fn check(&self, c: &mut Checker) {
         c.opt("status", &self.status, crm_domain::limits::CODE);
         c.opt("broker_id", &self.broker_id, 40);
+        c.opt("reference", &self.reference, crm_domain::limits::REFERENCE);
         c.opt("cursor", &self.cursor, crm_domain::limits::CURSOR);
     }
 }
@@ -156,6 +176,7 @@ async fn list(
             PropertyFilter {
                 status,
                 broker_id: broker.map(UserId),
+                reference: optional(&params.reference),
             },
             after,
             limit,
