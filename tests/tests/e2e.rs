@@ -224,6 +224,55 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     wait_text(client, "#inbox-items", "Rozhodl(a) Jana Nováková").await;
     shot(client, "09-inbox").await;
 
+    // A second tip, accepted with a listing made in the same step: Ingrid becomes its seller,
+    // and the listing gets the company's next reference.
+    click(client, "#inbox-items a[href^='/contacts/']").await;
+    click(client, "details.tip summary").await;
+    click(client, "#tip-to option[value^='office:']").await;
+    type_into(client, "#tip-note", "Také chata u Brna").await;
+    click(client, "#tip-submit").await;
+    wait_text(client, "#timeline", "Také chata u Brna").await;
+    click(client, "nav.top a[href='/inbox']").await;
+    let which = client.wait().for_element(Locator::Css("#inbox-box")).await.unwrap();
+    which.select_by_value("tank").await.unwrap();
+    wait_text(client, "#inbox-items", "Také chata u Brna").await;
+    click(client, "#inbox-items button.claim").await;
+    let which = client.wait().for_element(Locator::Css("#inbox-box")).await.unwrap();
+    which.select_by_value("mine").await.unwrap();
+    wait_text(client, "#inbox-items", "Také chata u Brna").await;
+    click(client, "#inbox-items button.new-listing").await;
+    let kind = client.wait().for_element(Locator::Css(".new-listing-kind")).await.unwrap();
+    kind.select_by_value("cottage").await.unwrap();
+    type_into(client, ".new-listing-street", "Údolní 5").await;
+    type_into(client, ".new-listing-city", "Brno").await;
+    shot(client, "09b-accept-new-listing").await;
+    click(client, "button.accept-new").await;
+    for _ in 0..50 {
+        if client
+            .find_all(Locator::Css("#inbox-items button.new-listing"))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        client
+            .find_all(Locator::Css("#inbox-items button.new-listing"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the tip was accepted"
+    );
+    click(client, "nav.top a[href='/listings']").await;
+    wait_text(client, "#listing-list", "Údolní 5, Brno").await;
+    click(client, "#listing-list a[href^='/listings/']").await;
+    wait_text(client, "#listing-title", "Údolní 5, Brno").await;
+    wait_text(client, "#listing-parties", "Ingrid Sjöström").await;
+    wait_text(client, ".listing-card dl", "Číslo zakázky").await;
+
     // The office's automatic redistribution, set by the administrator.
     click(client, "nav.top a[href='/lead-sources']").await;
     click(client, "#routing-office option:nth-child(2)").await;

@@ -61,7 +61,7 @@ async fn focus_areas_are_checked_and_suggest_brokers(backend: Backend) {
         (0, Some("Söder"))
     );
     let nowhere = app.get("/api/v1/focus-areas/suggest?lat=10&lon=10", &anna_token).await;
-    assert_eq!(nowhere.body, json!({"users": [], "offices": []}));
+    assert_eq!(nowhere.body, json!({"lat": 10.0, "lon": 10.0, "users": [], "offices": []}));
     let off_map = app.get("/api/v1/focus-areas/suggest?lat=95&lon=10", &anna_token).await;
     assert_eq!(off_map.status, 400);
 

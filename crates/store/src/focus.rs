@@ -9,7 +9,11 @@ use crm_domain::{CompanyId, OfficeId, UserId};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use std::sync::Arc;
+
 use crate::entities::focus_areas;
+use crate::org::User;
+use crate::snapshot::org_changed;
 use crate::{Store, StoreError};
 
 /// Focus areas one company may have (each up to `focus::MAX_POSITIONS` positions).
@@ -151,27 +155,34 @@ impl Store {
                 focus_areas::Entity::insert(model).exec_with_returning(&txn).await?
             }
         };
+        org_changed(&txn, company).await?;
         txn.commit().await?;
         to_area(saved)
     }
 
     pub async fn delete_focus_area(&self, company: CompanyId, id: Uuid) -> Result<(), StoreError> {
+        let txn = self.write().await?;
         let res = focus_areas::Entity::delete_many()
             .filter(focus_areas::Column::CompanyId.eq(company.0))
             .filter(focus_areas::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
         if res.rows_affected == 0 {
             return Err(StoreError::NotFound("focus area"));
         }
+        org_changed(&txn, company).await?;
+        txn.commit().await?;
         Ok(())
     }
 
     /// The company's focus areas indexed for "who covers this point". Areas of users who are
     /// no longer active are left out.
-    pub async fn coverage(&self, company: CompanyId) -> Result<CompanyCoverage, StoreError> {
+    pub async fn coverage(&self, company: CompanyId) -> Result<Arc<CompanyCoverage>, StoreError> {
+        Ok(self.org_snapshot(company).await?.coverage.clone())
+    }
+
+    pub(crate) async fn build_coverage(&self, company: CompanyId, users: &[User]) -> Result<CompanyCoverage, StoreError> {
         let areas = self.focus_areas(company).await?;
-        let users = self.users(company).await?;
         let (mut offices, mut people) = (Vec::new(), Vec::new());
         for a in areas {
             match a.owner {

@@ -424,22 +424,20 @@ impl Store {
     }
 
     /// The office that takes what no focus area takes: the company's first office.
-    pub async fn default_office(&self, company: CompanyId) -> Result<OfficeId, StoreError> {
-        offices::Entity::find()
+    pub(crate) async fn first_office(&self, company: CompanyId) -> Result<Option<OfficeId>, StoreError> {
+        Ok(offices::Entity::find()
             .filter(offices::Column::CompanyId.eq(company.0))
             .order_by_asc(offices::Column::CreatedAt)
             .order_by_asc(offices::Column::Id)
             .one(&self.db)
             .await?
-            .map(|o| OfficeId(o.id))
-            .ok_or(StoreError::NotFound("office"))
+            .map(|o| OfficeId(o.id)))
     }
 
     /// Who holds a new contact that came with a lead for an office's shark tank until someone
     /// claims it: the office's administrator or manager, else its longest-serving colleague who
     /// works with clients, else the company's administrator.
-    async fn keeper(&self, company: CompanyId, office: OfficeId) -> Result<User, StoreError> {
-        let users = self.users(company).await?;
+    fn keeper(users: &[User], office: OfficeId) -> Result<User, StoreError> {
         let able = |u: &&User| u.active && u.permissions.work_with_clients;
         let rank = |u: &User| match u.role {
             Role::Administrator => 0,
@@ -466,7 +464,8 @@ impl Store {
     pub async fn receive_lead(&self, source: &LeadSource, lead: IncomingLead, idem: Option<Idempotency>) -> Result<Receipt, StoreError> {
         let company = source.company_id;
         // Read before the write transaction: what routing needs.
-        let default_office = self.default_office(company).await?;
+        let org = self.org_snapshot(company).await?;
+        let default_office = org.default_office.ok_or(StoreError::NotFound("office"))?;
         let listing = match &lead.listing {
             Some(ListingRef::Id(p)) => properties::Entity::find_by_id((company.0, p.0)).one(&self.db).await?,
             Some(ListingRef::Reference(r)) => {
@@ -483,7 +482,7 @@ impl Store {
         let (routing, flagged) = if lead.spam {
             (None, None)
         } else {
-            let coverage = self.coverage(company).await?;
+            let coverage = &org.coverage;
             let routing = route(
                 listing.as_ref().map(|l| (PropertyId(l.id), UserId(l.broker_id))),
                 lead.point,
@@ -499,9 +498,9 @@ impl Store {
             (Some(routing), flagged)
         };
         let owner = match routing.as_ref().map(|r| r.to) {
-            Some(Assignee::User(u)) => self.user(company, u).await?,
-            Some(Assignee::Office(o)) => self.keeper(company, o).await?,
-            Some(Assignee::Group(_)) | None => self.keeper(company, default_office).await?,
+            Some(Assignee::User(u)) => org.users.iter().find(|x| x.id == u).cloned().ok_or(StoreError::NotFound("user"))?,
+            Some(Assignee::Office(o)) => Self::keeper(&org.users, o)?,
+            Some(Assignee::Group(_)) | None => Self::keeper(&org.users, default_office)?,
         };
         let existing = match &lead.data {
             Some(data) => self
@@ -1097,6 +1096,7 @@ impl Store {
             )
             .exec_without_returning(&self.db)
             .await?;
+        crate::snapshot::org_changed(&self.db, company).await?;
         self.office_routing(company, office).await
     }
 
@@ -1139,14 +1139,19 @@ impl Store {
         assignee: Assignee,
         at: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let Some(office) = self.office_of(company, assignee).await? else {
-            return Ok(None);
+        let org = self.org_snapshot(company).await?;
+        let office = match assignee {
+            Assignee::Office(o) => o,
+            Assignee::User(u) => match org.users.iter().find(|x| x.id == u) {
+                Some(x) => x.office_id,
+                None => return Ok(None),
+            },
+            Assignee::Group(_) => return Ok(None),
         };
-        let routing = self.office_routing(company, office).await?;
-        if routing.redistributor.is_none() {
-            return Ok(None);
+        match org.routing.get(&office) {
+            Some(routing) if routing.redistributor.is_some() => Ok(routing.limits.due_at(flow, status, at)),
+            _ => Ok(None),
         }
-        Ok(routing.limits.due_at(flow, status, at))
     }
 
     /// Passes every open item past its time to its office's redistributor (the job runner's

@@ -251,7 +251,7 @@ impl Store {
         if res.rows_affected == 0 {
             Err(StoreError::NotFound("office"))
         } else {
-            Ok(())
+            crate::snapshot::org_changed(&self.db, company).await
         }
     }
 
@@ -310,6 +310,7 @@ impl Store {
         if current.office_id != input.office_id {
             crate::contacts::follow_owner_office(&txn, company, id, input.office_id).await?;
         }
+        crate::snapshot::org_changed(&txn, company).await?;
         txn.commit().await?;
         self.user(company, id).await
     }
@@ -473,6 +474,7 @@ async fn insert_office(db: &impl ConnectionTrait, company: CompanyId, name: &str
     })
     .exec(db)
     .await?;
+    crate::snapshot::org_changed(db, company).await?;
     Ok(id)
 }
 
@@ -533,5 +535,6 @@ async fn insert_user(db: &impl ConnectionTrait, company: CompanyId, input: UserI
     model.password_hash = Set(hash.0);
     model.created_at = Set(Utc::now());
     let m = users::Entity::insert(model).exec_with_returning(db).await?;
+    crate::snapshot::org_changed(db, company).await?;
     Ok(to_user(m))
 }

@@ -1,0 +1,89 @@
+//! What routing a lead needs to know about a company's organisation — its users, the focus
+//! areas indexed by an R-tree, the default office, each office's redistribution — kept in memory
+//! per company between changes.
+//!
+//! Every change to these (users, offices, focus areas, redistribution settings) counts up the
+//! company's `org` counter in the same transaction. A reader reads the counter first and the
+//! rows after, so a snapshot is never older than the counter it is kept under; any instance
+//! sees another's change at its next lead, for the price of one key lookup.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crm_domain::{CompanyId, OfficeId};
+use sea_orm::ConnectionTrait;
+
+use crate::focus::CompanyCoverage;
+use crate::leads::OfficeRouting;
+use crate::org::User;
+use crate::properties::next_number;
+use crate::sql::Sql;
+use crate::{Store, StoreError};
+
+const ORG: &str = "org";
+/// Companies whose snapshot one process keeps (all are dropped when more come).
+const MAX_COMPANIES: usize = 1_000;
+
+#[derive(Debug)]
+pub(crate) struct OrgSnapshot {
+    version: i64,
+    pub users: Vec<User>,
+    pub coverage: Arc<CompanyCoverage>,
+    /// The office that takes what no focus area takes: the company's first.
+    pub default_office: Option<OfficeId>,
+    pub routing: HashMap<OfficeId, OfficeRouting>,
+}
+
+/// The snapshots of one process, by company.
+#[derive(Debug, Default)]
+pub(crate) struct Snapshots(Mutex<HashMap<CompanyId, Arc<OrgSnapshot>>>);
+
+/// Records, in the caller's transaction, that the company's organisation changed.
+pub(crate) async fn org_changed(db: &impl ConnectionTrait, company: CompanyId) -> Result<(), StoreError> {
+    next_number(db, company, ORG).await.map(|_| ())
+}
+
+impl Store {
+    async fn org_version(&self, company: CompanyId) -> Result<i64, StoreError> {
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT value FROM company_counters WHERE company_id = ")
+            .bind(company.0)
+            .push(" AND name = ")
+            .bind(ORG);
+        Ok(match self.db.query_one_raw(sql.statement()).await? {
+            Some(row) => row.try_get::<i64>("", "value")?,
+            None => 0,
+        })
+    }
+
+    /// The company's organisation as routing needs it, current as of this call.
+    pub(crate) async fn org_snapshot(&self, company: CompanyId) -> Result<Arc<OrgSnapshot>, StoreError> {
+        let version = self.org_version(company).await?;
+        let cached = self.snapshots.0.lock().unwrap_or_else(|e| e.into_inner()).get(&company).cloned();
+        if let Some(s) = cached
+            && s.version == version
+        {
+            return Ok(s);
+        }
+        let users = self.users(company).await?;
+        let coverage = Arc::new(self.build_coverage(company, &users).await?);
+        let default_office = self.first_office(company).await?;
+        let mut routing = HashMap::new();
+        for office in self.offices(company).await? {
+            routing.insert(office.id, self.office_routing(company, office.id).await?);
+        }
+        let snapshot = Arc::new(OrgSnapshot {
+            version,
+            users,
+            coverage,
+            default_office,
+            routing,
+        });
+        let mut all = self.snapshots.0.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() >= MAX_COMPANIES {
+            all.clear();
+        }
+        all.insert(company, snapshot.clone());
+        Ok(snapshot)
+    }
+}
