@@ -2,8 +2,9 @@
 # Installs what building and running the CRM needs, idempotently: a wasm32 Rust target (rustup's,
 # or Debian's toolchain linked as "debian-web" where rustup cannot download it), wasm-bindgen
 # matching the SPA's version, Trunk, the SPA's npm assets, and `just`. With --tests also
-# cargo-nextest, schemathesis (in a virtualenv), Chromium, ChromeDriver and, when no PostgreSQL
-# server is configured or reachable, Debian's PostgreSQL for a private test cluster.
+# cargo-nextest, schemathesis and the holidays package (in a virtualenv), Chromium, ChromeDriver
+# and, when no PostgreSQL server is configured or reachable, Debian's PostgreSQL for a private test
+# cluster.
 # The first run on a fresh machine compiles Trunk and wasm-bindgen: about 15 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,10 +64,13 @@ fi
 if $with_tests; then
   command -v cargo-nextest >/dev/null || { log "installing cargo-nextest"; cargo install -q --locked cargo-nextest; }
   venv="$HOME/.cache/crm-venv"
-  if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1; then
-    log "installing schemathesis into $venv"
-    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
-    "$venv/bin/pip" install -q 'schemathesis>=4.3.10'
+  # schemathesis tries the API against its spec; the holidays package is the reference the
+  # domain's public holidays are compared with (pinned: newer releases add new years' decrees).
+  if ! "$venv/bin/schemathesis" --version >/dev/null 2>&1 \
+    || [ "$("$venv/bin/python" -c 'import holidays; print(holidays.__version__)' 2>/dev/null)" != "0.109" ]; then
+    log "installing schemathesis and holidays into $venv"
+    [ -x "$venv/bin/pip" ] || python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install -q 'schemathesis>=4.3.10' 'holidays==0.109'
   fi
   apt_install chromium chromium-driver
   pg_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

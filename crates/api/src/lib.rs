@@ -55,6 +55,7 @@ pub struct AppState {
         (name = "demands", description = "Buyers' requests"),
         (name = "admin", description = "Offices, users, groups and API keys"),
         (name = "tasks", description = "The signed-in user's CRM tasks"),
+        (name = "calendar", description = "Public holidays of the company's country"),
         (name = "imports", description = "Importing a register of contacts from a CSV file"),
         (name = "health", description = "Liveness and readiness")
     )

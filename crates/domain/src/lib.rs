@@ -5,6 +5,7 @@
 
 pub mod contacts;
 pub mod focus;
+pub mod holidays;
 pub mod i18n;
 pub mod ids;
 pub mod import;

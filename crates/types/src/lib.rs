@@ -766,3 +766,16 @@ pub struct Slice<T> {
 fn yes() -> bool {
     true
 }
+
+api_type! {
+    /// A day off in the company's country.
+    pub struct Holiday {
+        /// `YYYY-MM-DD`.
+        pub date: String,
+        /// The name in the country's language.
+        pub name: String,
+        /// `public` (by law), `de_facto` (a day off by custom, e.g. Midsummer Eve in Sweden) or
+        /// `transferred` (a day off moved by the government, in Russia).
+        pub kind: String,
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod calendar;
 pub mod contacts;
 pub mod focus;
 pub mod health;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     focus::configure(cfg);
     leads::configure(cfg);
     tasks::configure(cfg);
+    calendar::configure(cfg);
 }
 
 /// Default and largest page sizes.
