@@ -163,6 +163,21 @@ pub fn date(at: &DateTime<Utc>) -> String {
     d.to_locale_date_string(&locale(), &options(&[("dateStyle", "medium")])).into()
 }
 
+/// A month and its year in the user's locale, e.g. `november 2026`.
+pub fn month_title(first: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let d = js_sys::Date::new_with_year_month_day(first.year() as u32, first.month0() as i32, 1);
+    d.to_locale_date_string(&locale(), &options(&[("month", "long"), ("year", "numeric")]))
+        .into()
+}
+
+/// A weekday's short name in the user's locale, e.g. `mån`.
+pub fn weekday_short(day: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let d = js_sys::Date::new_with_year_month_day(day.year() as u32, day.month0() as i32, day.day() as i32);
+    d.to_locale_date_string(&locale(), &options(&[("weekday", "short")])).into()
+}
+
 /// An amount of money in the user's locale, e.g. `3 450 000 kr`.
 pub fn money(amount: i64, currency: &str) -> String {
     let locales = js_sys::Array::of1(&JsValue::from_str(&locale()));

@@ -36,6 +36,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/listings/:id") view=pages::listings::ListingPage/>
                     <Route path=path!("/listings/:id/edit") view=pages::listings::EditListingPage/>
                     <Route path=path!("/tasks") view=pages::tasks::TasksPage/>
+                    <Route path=path!("/calendar") view=pages::calendar::CalendarPage/>
                     <Route path=path!("/import") view=pages::import::ImportPage/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage/>
                     <Route path=path!("/admin") view=pages::admin::AdminPage/>
@@ -95,6 +96,7 @@ fn Nav() -> impl IntoView {
                         view! { <span class="count" id="inbox-count">{number((c.mine + c.tank) as f64)}</span> }
                     })}
                 </A>
+                <A href="/calendar">{move || t("nav.calendar")}</A>
                 <A href="/import">{move || t("nav.import")}</A>
                 <A href="/areas">{move || t("nav.areas")}</A>
                 <Show when=move || session.me.get().is_some_and(|m| m.permissions.admin)>

@@ -337,6 +337,23 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     wait_text(client, "#suggestions", "Brno — Centrum").await;
     shot(client, "11-focus-areas").await;
 
+    // The calendar: the company's country's holidays (Czech, named in Czech), month by month.
+    click(client, "nav.top a[href='/calendar']").await;
+    client.wait().for_element(Locator::Css("#calendar")).await.unwrap();
+    client.goto(&format!("{address}/calendar?month=2026-12")).await.unwrap();
+    wait_text(client, "#calendar", "Štědrý den").await;
+    wait_text(client, "#calendar-title", "2026").await;
+    let eve = client
+        .wait()
+        .for_element(Locator::Css("#calendar td[data-date='2026-12-24']"))
+        .await
+        .unwrap();
+    assert!(eve.attr("class").await.unwrap().unwrap_or_default().contains("holiday"));
+    shot(client, "11b-calendar").await;
+    click(client, "#calendar-next").await;
+    wait_text(client, "#calendar", "Nový rok").await;
+    wait_text(client, "#calendar-title", "2027").await;
+
     // The API docs come from the app itself, not from a CDN.
     client.goto(&format!("{address}/api/docs")).await.unwrap();
     wait_text(client, ".swagger-ui", "Open CRM for real-estate brokerages").await;

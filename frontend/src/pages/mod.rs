@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod areas;
+pub mod calendar;
 pub mod contact;
 pub mod contact_form;
 pub mod contacts;
