@@ -98,11 +98,21 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     TestApp {
         address,
         store,
-        client: reqwest::Client::new(),
+        client: http_client(),
         company,
         admin,
         _jobs: jobs,
     }
+}
+
+/// An HTTP client for talking to a test server. Idle connections are dropped well before the
+/// server's keep-alive (5 s) ends them: a request written to a connection the server is closing
+/// fails with a broken pipe (seen when a slow step left a pooled connection idle for 5 s).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("an HTTP client")
 }
 
 /// An answer: status and JSON body.

@@ -281,9 +281,17 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     click(client, "#save-routing").await;
     wait_text(client, "form", "Uloženo.").await;
 
-    // Export the contacts.
+    // A tip straight from the contact list, with one action on the row.
     click(client, "nav.top a[href='/']").await;
     client.wait().for_element(Locator::Css("#contact-list")).await.unwrap();
+    click(client, "#contact-list button.tip-button").await;
+    wait_text(client, "h2.tip-title", "Ingrid Sjöström").await;
+    click(client, "#tip-to option[value^='office:']").await;
+    type_into(client, "#tip-note", "Z výpisu kontaktů").await;
+    click(client, "#tip-submit").await;
+    wait_text(client, "details.tip", "Tip odeslán.").await;
+
+    // Export the contacts.
     click(client, "#export").await;
     let csv = downloads.join("contacts.csv");
     for _ in 0..100 {

@@ -16,7 +16,7 @@ struct Client {
 
 impl Client {
     async fn sign_in(address: &str, email: &str, password: &str) -> Self {
-        let http = reqwest::Client::new();
+        let http = crm_tests::http_client();
         let r: Value = http
             .post(format!("{address}/api/v1/auth/login"))
             .json(&json!({"email": email, "password": password}))

@@ -376,7 +376,13 @@ fn HandOver(contact_id: Uuid, place: Option<String>, on_done: impl Fn() + Copy +
 
 /// A tip about this contact to a colleague, a group or an office, with an optional note.
 #[component]
-fn SendTip(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoView {
+pub fn SendTip(
+    contact_id: Uuid,
+    on_done: impl Fn() + Copy + 'static,
+    /// Shown unfolded (where the user chose "tip" already).
+    #[prop(optional)]
+    open: bool,
+) -> impl IntoView {
     let users = LocalResource::new(|| api::get::<Vec<User>>("/api/v1/users"));
     let groups = LocalResource::new(|| api::get::<Vec<crm_types::Group>>("/api/v1/groups"));
     let offices = LocalResource::new(|| api::get::<Vec<crm_types::Office>>("/api/v1/offices"));
@@ -413,7 +419,7 @@ fn SendTip(contact_id: Uuid, on_done: impl Fn() + Copy + 'static) -> impl IntoVi
         });
     };
     view! {
-        <details class="card tip">
+        <details class="card tip" open=open>
             <summary>{move || t("contact.tip")}</summary>
             <form on:submit=submit>
                 <label>{move || t("contact.tip.to")}

@@ -6,6 +6,7 @@ use leptos_router::components::A;
 
 use crate::api::{self, enc};
 use crate::i18n::{date, number, t, tp};
+use crate::pages::contact::SendTip;
 use crate::pages::login::RequireSession;
 
 const PAGE: u64 = 25;
@@ -98,6 +99,8 @@ fn ContactList() -> impl IntoView {
     let office = RwSignal::new(String::new());
     let sort = RwSignal::new("name".to_owned());
     let pager = Pager::new();
+    // "Tip a colleague" about a contact of the list: one form under the list.
+    let tip_for = RwSignal::new(None::<(uuid::Uuid, String)>);
     let users = LocalResource::new(|| api::get::<Vec<User>>("/api/v1/users"));
     let offices = LocalResource::new(|| api::get::<Vec<Office>>("/api/v1/offices"));
     // One letter finds half the register: the search starts at two.
@@ -172,10 +175,12 @@ fn ContactList() -> impl IntoView {
                         <table class="list" id="contact-list">
                             <thead><tr>
                                 <th>{t("contacts.name")}</th><th>{t("contacts.kind")}</th><th>{t("contacts.phone")}</th>
-                                <th>{t("contacts.email")}</th><th>{t("contacts.city")}</th><th>{t("contacts.owner")}</th><th>{t("contacts.created")}</th>
+                                <th>{t("contacts.email")}</th><th>{t("contacts.city")}</th><th>{t("contacts.owner")}</th><th>{t("contacts.created")}</th><th></th>
                             </tr></thead>
                             <tbody>
-                                {p.items.into_iter().map(|c| view! {
+                                {p.items.into_iter().map(|c| {
+                                    let (id, name) = (c.id, c.display_name.clone());
+                                    view! {
                                     <tr>
                                         <td><A href=format!("/contacts/{}", c.id)>{c.display_name.clone()}</A></td>
                                         <td>{kind_badge(&c.kind)}</td>
@@ -184,14 +189,19 @@ fn ContactList() -> impl IntoView {
                                         <td>{c.city.clone().unwrap_or_default()}</td>
                                         <td>{c.owner_name.clone()}</td>
                                         <td>{date(&c.created_at)}</td>
+                                        <td><button type="button" class="link tip-button" on:click=move |_| tip_for.set(Some((id, name.clone())))>{t("contact.tip")}</button></td>
                                     </tr>
-                                }).collect_view()}
+                                }}).collect_view()}
                             </tbody>
                         </table>
                         {pager_view}
                     }.into_any()
                 }
             }}
+            {move || tip_for.get().map(|(id, name)| view! {
+                <h2 class="tip-title">{name}</h2>
+                <SendTip contact_id=id open=true on_done=|| {}/>
+            })}
         </section>
     }
 }

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use crate::api::{self, enc};
 use crate::i18n::{t, tf};
-use crate::pages::contact::entry_view;
+use crate::pages::contact::{SendTip, entry_view};
 use crate::pages::contacts::{kind_badge, phone_link};
 use crate::pages::login::RequireSession;
 
@@ -62,6 +62,8 @@ fn Lookup() -> impl IntoView {
             Some(api::get::<LookupResult>(&format!("/api/v1/contacts/lookup?q={}", enc(&text))).await)
         }
     });
+    // "Tip a colleague" about one of the matches: one form under the results.
+    let tip_for = RwSignal::new(None::<(uuid::Uuid, String)>);
     view! {
         <section class="card lookup">
             <h1>{move || t("lookup.title")}</h1>
@@ -88,13 +90,17 @@ fn Lookup() -> impl IntoView {
                                 let agency = m.agency.then(|| view! { <p class="warning agency">"⚠ "{t("lookup.agency")}</p> });
                                 let matched = t(&format!("lookup.matched.{}", m.matched_on));
                                 match m.contact {
-                                    Some(c) => view! {
+                                    Some(c) => {
+                                        let (tip_id, tip_name) = (c.id, c.display_name.clone());
+                                        view! {
                                         <li class="match">
                                             {agency}
                                             <div class="row">
                                                 <A href=format!("/contacts/{}", c.id)><strong>{c.display_name.clone()}</strong></A>
                                                 {kind_badge(&c.kind)}
                                                 <span class="muted">{matched}</span>
+                                                <span class="spacer"></span>
+                                                <button type="button" class="link tip-button" on:click=move |_| tip_for.set(Some((tip_id, tip_name.clone())))>{t("contact.tip")}</button>
                                             </div>
                                             <div class="muted">{c.phones.iter().cloned().map(phone_link).collect_view()}" "{c.emails.join(", ")}</div>
                                             <div>{tf("lookup.owner", &[("owner", &m.owner_name)])}</div>
@@ -103,7 +109,8 @@ fn Lookup() -> impl IntoView {
                                                 <ul class="timeline">{m.history.into_iter().map(entry_view).collect_view()}</ul></details>
                                             })}
                                         </li>
-                                    }.into_any(),
+                                    }.into_any()
+                                    }
                                     None => view! {
                                         <li class="match hidden">
                                             {agency}
@@ -118,6 +125,10 @@ fn Lookup() -> impl IntoView {
                     }.into_any()
                 }
             }}
+            {move || tip_for.get().map(|(id, name)| view! {
+                <h2 class="tip-title">{name}</h2>
+                <SendTip contact_id=id open=true on_done=|| {}/>
+            })}
         </section>
     }
 }

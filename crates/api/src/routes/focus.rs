@@ -70,7 +70,9 @@ async fn get_one(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) ->
     Ok(web::Json(view(area, office_of)))
 }
 
-fn input(body: &FocusAreaWrite) -> ApiResult<FocusAreaInput> {
+/// Reads a written area. The shape is checked on the blocking pool: a boundary of 20,000
+/// positions takes long enough to hold up every other request of the worker thread.
+async fn input(body: &FocusAreaWrite) -> ApiResult<FocusAreaInput> {
     let owner = match (body.office_id, body.user_id) {
         (Some(o), None) => AreaOwner::Office(OfficeId(o)),
         (None, Some(u)) => AreaOwner::User(UserId(u)),
@@ -78,7 +80,11 @@ fn input(body: &FocusAreaWrite) -> ApiResult<FocusAreaInput> {
             return Err(StoreError::invalid("office_id", "owner_required", "give exactly one of office_id and user_id").into());
         }
     };
-    let shape = Shape::from_json(&body.geometry).map_err(|e| {
+    let geometry = body.geometry.clone();
+    let checked = web::block(move || Shape::from_json(&geometry))
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("checking a shape: {e}")))?;
+    let shape = checked.map_err(|e| {
         let field = if e.path.is_empty() {
             "geometry".to_owned()
         } else {
@@ -101,7 +107,7 @@ fn input(body: &FocusAreaWrite) -> ApiResult<FocusAreaInput> {
 #[post("/focus-areas")]
 async fn create(state: web::Data<AppState>, auth: Auth, body: Valid<FocusAreaWrite>) -> ApiResult<HttpResponse> {
     auth.require_admin()?;
-    let saved = state.store.save_focus_area(auth.company.id, None, input(&body)?).await?;
+    let saved = state.store.save_focus_area(auth.company.id, None, input(&body).await?).await?;
     let office_of = office_lookup(&state, &auth).await?;
     Ok(HttpResponse::Created().json(view(saved, office_of)))
 }
@@ -116,7 +122,7 @@ async fn update(
     body: Valid<FocusAreaWrite>,
 ) -> ApiResult<web::Json<FocusArea>> {
     auth.require_admin()?;
-    let saved = state.store.save_focus_area(auth.company.id, Some(*id), input(&body)?).await?;
+    let saved = state.store.save_focus_area(auth.company.id, Some(*id), input(&body).await?).await?;
     let office_of = office_lookup(&state, &auth).await?;
     Ok(web::Json(view(saved, office_of)))
 }
