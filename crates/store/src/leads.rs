@@ -229,6 +229,21 @@ pub struct OfficeRouting {
     pub limits: Redistribution,
 }
 
+pub(crate) fn to_routing(m: office_routing::Model) -> OfficeRouting {
+    OfficeRouting {
+        redistributor: match (m.redistributor_user_id, m.redistributor_group_id) {
+            (Some(u), _) => Some(Assignee::User(UserId(u))),
+            (None, Some(g)) => Some(Assignee::Group(GroupId(g))),
+            (None, None) => None,
+        },
+        limits: Redistribution {
+            tips_hours: hours(m.tips_hours),
+            accept_leads_hours: hours(m.accept_leads_hours),
+            contact_leads_hours: hours(m.contact_leads_hours),
+        },
+    }
+}
+
 fn hours(h: Option<i32>) -> Option<u32> {
     h.and_then(|h| u32::try_from(h).ok())
 }
@@ -996,18 +1011,7 @@ impl Store {
         Ok(office_routing::Entity::find_by_id((company.0, office.0))
             .one(&self.db)
             .await?
-            .map(|m| OfficeRouting {
-                redistributor: match (m.redistributor_user_id, m.redistributor_group_id) {
-                    (Some(u), _) => Some(Assignee::User(UserId(u))),
-                    (None, Some(g)) => Some(Assignee::Group(GroupId(g))),
-                    (None, None) => None,
-                },
-                limits: Redistribution {
-                    tips_hours: hours(m.tips_hours),
-                    accept_leads_hours: hours(m.accept_leads_hours),
-                    contact_leads_hours: hours(m.contact_leads_hours),
-                },
-            })
+            .map(to_routing)
             .unwrap_or_default())
     }
 

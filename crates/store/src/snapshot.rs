@@ -11,10 +11,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crm_domain::{CompanyId, OfficeId};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use crate::entities::office_routing;
 use crate::focus::CompanyCoverage;
-use crate::leads::OfficeRouting;
+use crate::leads::{OfficeRouting, to_routing};
 use crate::org::User;
 use crate::properties::next_number;
 use crate::sql::Sql;
@@ -68,10 +69,14 @@ impl Store {
         let users = self.users(company).await?;
         let coverage = Arc::new(self.build_coverage(company, &users).await?);
         let default_office = self.first_office(company).await?;
-        let mut routing = HashMap::new();
-        for office in self.offices(company).await? {
-            routing.insert(office.id, self.office_routing(company, office.id).await?);
-        }
+        // Offices without settings do not redistribute: they are simply absent.
+        let routing = office_routing::Entity::find()
+            .filter(office_routing::Column::CompanyId.eq(company.0))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (OfficeId(m.office_id), to_routing(m)))
+            .collect();
         let snapshot = Arc::new(OrgSnapshot {
             version,
             users,
