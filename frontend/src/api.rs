@@ -64,6 +64,7 @@ pub fn provide_session() {
 /// The signed-in user changed (signed in, settings saved): the app follows their language.
 pub fn set_me(me: Me) {
     crate::i18n::set_locale(&me.locale);
+    crate::i18n::set_zone(&me.time_zone);
     session().me.set(Some(me));
 }
 

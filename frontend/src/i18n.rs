@@ -150,17 +150,69 @@ fn options(pairs: &[(&str, &str)]) -> JsValue {
     o.into()
 }
 
-/// A date and time in the user's locale.
+thread_local! {
+    /// The user's time zone (IANA); the browser's until someone signs in.
+    static ZONE: RwSignal<Option<String>> = RwSignal::new(None);
+}
+
+/// Follows the signed-in user's time zone.
+pub fn set_zone(zone: &str) {
+    ZONE.with(|z| z.set(Some(zone.to_owned())));
+}
+
+fn with_zone<'a>(pairs: &[(&'a str, &'a str)], zone: &'a Option<String>) -> JsValue {
+    let mut all = pairs.to_vec();
+    if let Some(z) = zone {
+        all.push(("timeZone", z.as_str()));
+    }
+    options(&all)
+}
+
+fn zone() -> Option<String> {
+    ZONE.with(|z| z.get())
+}
+
+/// A date and time in the user's locale and time zone.
 pub fn date_time(at: &DateTime<Utc>) -> String {
     let d = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
-    d.to_locale_string(&locale(), &options(&[("dateStyle", "medium"), ("timeStyle", "short")]))
+    let z = zone();
+    d.to_locale_string(&locale(), &with_zone(&[("dateStyle", "medium"), ("timeStyle", "short")], &z))
         .into()
 }
 
-/// A date in the user's locale.
+/// A date in the user's locale and time zone.
 pub fn date(at: &DateTime<Utc>) -> String {
     let d = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
-    d.to_locale_date_string(&locale(), &options(&[("dateStyle", "medium")])).into()
+    let z = zone();
+    d.to_locale_date_string(&locale(), &with_zone(&[("dateStyle", "medium")], &z))
+        .into()
+}
+
+/// A time of day in the user's locale and time zone, e.g. `10:00`.
+pub fn clock(at: &DateTime<Utc>) -> String {
+    let d = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+    let z = zone();
+    d.to_locale_time_string_with_options(&locale(), &with_zone(&[("timeStyle", "short")], &z))
+        .into()
+}
+
+/// The wall-clock date and time of an instant in the user's time zone.
+pub fn local(at: &DateTime<Utc>) -> chrono::NaiveDateTime {
+    let d = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+    let z = zone();
+    // Swedish formatting is ISO-like: `2026-12-01 10:00:00`.
+    let text: String = d.to_locale_string("sv-SE", &with_zone(&[("hourCycle", "h23")], &z)).into();
+    chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S").unwrap_or_else(|_| at.naive_utc())
+}
+
+/// Today in the user's time zone.
+pub fn today() -> chrono::NaiveDate {
+    local(&now()).date()
+}
+
+/// The current instant, by the browser's clock.
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
 /// A month and its year in the user's locale, e.g. `november 2026`.

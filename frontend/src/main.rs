@@ -26,7 +26,8 @@ fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p>{t("common.not_found")}</p> }>
                     <Route path=path!("/login") view=pages::login::LoginPage/>
-                    <Route path=path!("/") view=pages::contacts::ContactsPage/>
+                    <Route path=path!("/") view=pages::tasks::TasksPage/>
+                    <Route path=path!("/contacts") view=pages::contacts::ContactsPage/>
                     <Route path=path!("/contacts/new") view=pages::contact_form::NewContactPage/>
                     <Route path=path!("/contacts/:id") view=pages::contact::ContactPage/>
                     <Route path=path!("/contacts/:id/edit") view=pages::contact_form::EditContactPage/>
@@ -80,16 +81,16 @@ fn Nav() -> impl IntoView {
         <Show when=move || session.me.get().is_some()>
             <nav class="top">
                 <span class="brand">{move || t("app.name")}</span>
-                <A href="/">{move || t("nav.contacts")}</A>
-                <A href="/lookup">{move || t("nav.lookup")}</A>
-                <A href="/listings">{move || t("nav.listings")}</A>
-                <A href="/tasks">
+                <A href="/" attr:id="nav-start">
                     {move || t("nav.tasks")}
                     {move || counts.get().flatten().filter(|c| c.open > 0).map(|c| {
                         let class = if c.overdue > 0 { "count overdue" } else { "count" };
                         view! { <span class=class id="task-count">{number(c.open as f64)}</span> }
                     })}
                 </A>
+                <A href="/contacts">{move || t("nav.contacts")}</A>
+                <A href="/lookup">{move || t("nav.lookup")}</A>
+                <A href="/listings">{move || t("nav.listings")}</A>
                 <A href="/inbox">
                     {move || t("nav.inbox")}
                     {move || inbox.get().flatten().filter(|c| c.mine + c.tank > 0).map(|c| {

@@ -16,6 +16,7 @@ mod m0006_leads;
 mod m0007_tips;
 mod m0008_redistribution;
 mod m0009_listing_references;
+mod m0010_calendar;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_tips::Migration),
             Box::new(m0008_redistribution::Migration),
             Box::new(m0009_listing_references::Migration),
+            Box::new(m0010_calendar::Migration),
         ]
     }
 }

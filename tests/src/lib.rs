@@ -417,6 +417,123 @@ pub async fn geocoder_server(places: &[(&str, f64, f64)]) -> GeocoderServer {
     server
 }
 
+/// An SMS gateway on loopback for tests, answering as 46elks or Twilio do: it turns away the
+/// first `refuse_first` posts with a 503 (a gateway that is down), then takes every message with
+/// a 201. Every request is kept: its path, its `Authorization` header and its form fields.
+pub struct SmsServer {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<SmsRequest>>>,
+    pub refuse_first: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmsRequest {
+    pub path: String,
+    pub authorization: String,
+    pub form: Vec<(String, String)>,
+    pub accepted: bool,
+}
+
+impl SmsRequest {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+impl SmsServer {
+    pub fn requests(&self) -> Vec<SmsRequest> {
+        self.requests.lock().expect("lock").clone()
+    }
+
+    /// The messages it took, waiting up to `timeout` for `n` of them.
+    pub async fn wait_for(&self, n: usize, timeout: std::time::Duration) -> Vec<SmsRequest> {
+        let end = std::time::Instant::now() + timeout;
+        loop {
+            let taken: Vec<SmsRequest> = self.requests().into_iter().filter(|r| r.accepted).collect();
+            if taken.len() >= n || std::time::Instant::now() > end {
+                return taken;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+pub async fn sms_server(refuse_first: usize) -> SmsServer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind sms gateway");
+    let server = SmsServer {
+        url: format!("http://{}", listener.local_addr().expect("addr")),
+        requests: Default::default(),
+        refuse_first: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(refuse_first)),
+    };
+    let (requests, refuse) = (server.requests.clone(), server.refuse_first.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (requests, refuse) = (requests.clone(), refuse.clone());
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buf = [0u8; 4096];
+                let (head_len, body_len) = loop {
+                    if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&data[..end]).to_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                            .unwrap_or(0);
+                        break (end + 4, len);
+                    }
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => data.extend_from_slice(&buf[..n]),
+                    }
+                };
+                while data.len() < head_len + body_len {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => data.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&data[..head_len]).into_owned();
+                let body = String::from_utf8_lossy(&data[head_len..head_len + body_len]).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
+                let authorization = head
+                    .lines()
+                    .find_map(|l| {
+                        l.split_once(':')
+                            .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                            .map(|(_, v)| v.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                let form: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{body}"))
+                    .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+                    .unwrap_or_default();
+                let refused = refuse
+                    .fetch_update(std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst, |n| {
+                        n.checked_sub(1)
+                    })
+                    .is_ok();
+                requests.lock().expect("lock").push(SmsRequest {
+                    path,
+                    authorization,
+                    form,
+                    accepted: !refused,
+                });
+                let (status, reply) = if refused {
+                    ("503 Service Unavailable", "{\"error\": \"down for maintenance\"}")
+                } else {
+                    ("201 Created", "{\"status\": \"created\"}")
+                };
+                let out = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+                let _ = socket.write_all(out.as_bytes()).await;
+            });
+        }
+    });
+    server
+}
+
 /// The `crm` binary as shipped, built on first use (scripts/test.sh builds it beforehand).
 pub fn crm_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();

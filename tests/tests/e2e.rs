@@ -147,7 +147,7 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     shot(client, "04-contact-card").await;
 
     // The list finds it, without diacritics and in any case.
-    click(client, "nav.top a[href='/']").await;
+    click(client, "nav.top a[href='/contacts']").await;
     type_into(client, "#contact-search", "SJOSTROM").await;
     wait_text(client, "#contact-list", "Ingrid Sjöström").await;
     wait_text(client, "#contact-list", "+420601234567").await;
@@ -159,7 +159,7 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     tokio::time::sleep(Duration::from_secs(12)).await;
     click(client, "nav.top a[href='/listings']").await;
     client.wait().for_element(Locator::Css("#new-listing")).await.unwrap();
-    click(client, "nav.top a[href='/']").await;
+    click(client, "nav.top a[href='/contacts']").await;
     wait_text(client, "#contact-list", "Ingrid Sjöström").await;
     assert!(client.current_url().await.unwrap().path() != "/login");
     tokio::time::sleep(Duration::from_secs(11)).await;
@@ -179,8 +179,8 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     click(client, "#save-listing").await;
     wait_text(client, "#listing-title", "Masarykova 12, Brno").await;
     type_into(client, "#party-search", "ingrid").await;
-    wait_text(client, "#party-choices", "Ingrid Sjöström").await;
-    click(client, "#party-choices button").await;
+    wait_text(client, "#party-search-choices", "Ingrid Sjöström").await;
+    click(client, "#party-search-choices button").await;
     wait_text(client, "#listing-parties", "Ingrid Sjöström").await;
     wait_text(client, "#listing-parties", "Prodávající").await;
     shot(client, "08-listing").await;
@@ -273,6 +273,64 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     wait_text(client, "#listing-parties", "Ingrid Sjöström").await;
     wait_text(client, ".listing-card dl", "Číslo zakázky").await;
 
+    // A viewing of the listing today with Ingrid, who came, and her bid.
+    type_into(client, "#viewing-contact", "ingrid").await;
+    wait_text(client, "#viewing-contact-choices", "Ingrid Sjöström").await;
+    click(client, "#viewing-contact-choices button").await;
+    wait_text(client, "#viewing-form", "Ingrid Sjöström").await;
+    click(client, "#book-viewing").await;
+    wait_text(client, "#viewing-list", "Ingrid Sjöström").await;
+    click(client, "#viewing-list button.attended").await;
+    wait_text(client, "#viewing-list", "přišel").await;
+    type_into(client, "#bid-contact", "ingrid").await;
+    wait_text(client, "#bid-contact-choices", "Ingrid Sjöström").await;
+    click(client, "#bid-contact-choices button").await;
+    type_into(client, "#bid-amount", "5200000").await;
+    click(client, "#place-bid").await;
+    wait_text(client, "#bid-list", "Kč").await;
+    wait_text(client, "#bid-list", "aktivní").await;
+    shot(client, "09c-viewing-and-bid").await;
+
+    // A customer meeting booked from Ingrid's card in three steps: the suggested objects are the
+    // listings she sells in customer processing; confirmed to her by email.
+    click(client, "#listing-parties a").await;
+    click(client, "#open-meeting").await;
+    client.wait().for_element(Locator::Css("#booking-agenda")).await.unwrap();
+    shot(client, "09d-meeting-step-1").await;
+    click(client, "#meeting-next-1").await;
+    wait_text(client, "#book-meeting", "Údolní 5, Brno").await;
+    wait_text(client, "#book-meeting", "Masarykova 12, Brno").await;
+    click(client, "#meeting-next-2").await;
+    click(client, "#confirm-email").await;
+    click(client, "#meeting-save").await;
+    wait_text(client, "#meeting-booked", "Schůzka domluvena").await;
+    wait_text(client, "#meeting-list", "Masarykova 12, Brno").await;
+    wait_text(client, "#timeline", "Schůzka domluvena").await;
+    // A callback at a time of day (set as a user picking it would; typing into a time field
+    // depends on the browser's locale).
+    client
+        .execute(
+            "const e = document.querySelector('#callback-time'); e.value = '09:30'; e.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(client, "#plan-callback-save").await;
+    wait_text(client, "#callback-planned", "9:30").await;
+    shot(client, "09e-meeting-and-callback").await;
+
+    // The start page: one list with the follow-up of the viewing and the callback.
+    click(client, "#nav-start").await;
+    wait_text(client, "#task-list", "Ingrid Sjöström").await;
+    wait_text(client, "#task-list", "Zavolat zpět").await;
+    shot(client, "09f-start-page").await;
+    // The week: the meeting and the viewing.
+    click(client, "nav.top a[href='/calendar']").await;
+    click(client, "#calendar-week").await;
+    wait_text(client, "#calendar", "Ingrid Sjöström").await;
+    wait_text(client, "#calendar", "Údolní 5, Brno").await;
+    shot(client, "09g-calendar-week").await;
+
     // The office's automatic redistribution, set by the administrator.
     click(client, "nav.top a[href='/lead-sources']").await;
     click(client, "#routing-office option:nth-child(2)").await;
@@ -282,7 +340,7 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     wait_text(client, "form", "Uloženo.").await;
 
     // A tip straight from the contact list, with one action on the row.
-    click(client, "nav.top a[href='/']").await;
+    click(client, "nav.top a[href='/contacts']").await;
     client.wait().for_element(Locator::Css("#contact-list")).await.unwrap();
     click(client, "#contact-list button.tip-button").await;
     wait_text(client, "h2.tip-title", "Ingrid Sjöström").await;

@@ -195,6 +195,8 @@ fn listing_data(broker: UserId) -> PropertyData {
         condominium: None,
         advertised: false,
         broker_id: Some(broker),
+        contract_date: None,
+        access_date: None,
     }
 }
 

@@ -208,6 +208,7 @@ impl Config {
             Some("json") => true,
             Some(other) => anyhow::bail!("CRM_LOG_FORMAT: '{other}' is not text or json"),
         };
+        let public_url = src.get("CRM_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
         let mut periods = Vec::new();
         for job in crm_jobs::PERIODIC_JOBS {
             let key = format!("CRM_JOB_{}_SECONDS", job.name.to_uppercase());
@@ -220,6 +221,9 @@ impl Config {
             retry_max: src.seconds("CRM_RETRY_MAX_SECONDS", 3600)?,
             smtp_url: src.get("CRM_SMTP_URL"),
             mail_from: src.get("CRM_MAIL_FROM").unwrap_or_else(|| "CRM <crm@localhost>".to_owned()),
+            sms: sms_gateway(&src)?,
+            public_url: public_url.clone(),
+            link_key: crm_store::outbox::link_key(&jwt_secret),
             periods,
         };
         anyhow::ensure!(jobs.lease >= Duration::from_secs(10), "CRM_JOBS_LEASE_SECONDS must be at least 10");
@@ -253,7 +257,7 @@ impl Config {
             session_idle: Duration::from_secs(86_400 * src.number::<u64>("CRM_SESSION_IDLE_DAYS", 14)?),
             session_max: Duration::from_secs(86_400 * src.number::<u64>("CRM_SESSION_MAX_DAYS", 30)?),
             refresh_grace: src.seconds("CRM_REFRESH_GRACE_SECONDS", 10)?,
-            public_url: src.get("CRM_PUBLIC_URL").unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
+            public_url,
             max_body_bytes: src.number("CRM_MAX_BODY_BYTES", 1 << 20)?,
             max_import_bytes: src.number("CRM_MAX_IMPORT_BYTES", 50 << 20)?,
             trust_proxy: src.flag("CRM_TRUST_PROXY")?,
@@ -280,10 +284,16 @@ impl Config {
     /// Settings for tests and embedding: defaults, with the given database and secret, no
     /// rate limits and no mail server.
     pub fn for_tests(database_url: String, public_url: String, static_dir: PathBuf) -> Self {
+        let jwt_secret = b"test-secret-that-is-long-enough-for-hs256".to_vec();
+        let jobs = JobsConfig {
+            public_url: public_url.clone(),
+            link_key: crm_store::outbox::link_key(&jwt_secret),
+            ..JobsConfig::default()
+        };
         Self {
             database_url,
             static_dir,
-            jwt_secret: b"test-secret-that-is-long-enough-for-hs256".to_vec(),
+            jwt_secret,
             jwt_issuer: "crm-tests".into(),
             access_token_seconds: 300,
             session_idle: Duration::from_secs(14 * 86_400),
@@ -302,10 +312,101 @@ impl Config {
                 lead_source: None,
             },
             log_json: false,
-            jobs: JobsConfig::default(),
+            jobs,
             geocoder: None,
         }
     }
+}
+
+/// The SMS gateway: a preset (`CRM_SMS_PROVIDER=46elks` or `twilio`, with `CRM_SMS_USER`,
+/// `CRM_SMS_PASSWORD`, `CRM_SMS_FROM`) or `custom`, described by `CRM_SMS_URL`,
+/// `CRM_SMS_METHOD` (POST), `CRM_SMS_AUTH` (`basic`, `bearer` with `CRM_SMS_TOKEN`, `none`),
+/// `CRM_SMS_ENCODING` (`form`, `json`, `query`), `CRM_SMS_FIELD_TO` / `_FROM` / `_MESSAGE`
+/// and `CRM_SMS_SUCCESS` (`2xx`, a list of statuses such as `200,201`, or `body:<text>`).
+/// `CRM_SMS_URL` and the others also override a preset's.
+fn sms_gateway(src: &Source) -> anyhow::Result<Option<crm_jobs::sms::SmsGateway>> {
+    use crm_jobs::sms::{SmsAuth, SmsEncoding, SmsGateway, SmsSuccess};
+    let Some(provider) = src.get("CRM_SMS_PROVIDER") else {
+        return Ok(None);
+    };
+    let user = src.get("CRM_SMS_USER").unwrap_or_default();
+    let password = src.get("CRM_SMS_PASSWORD").unwrap_or_default();
+    let from = src.get("CRM_SMS_FROM").unwrap_or_else(|| "CRM".to_owned());
+    let mut g = match provider.as_str() {
+        "custom" => SmsGateway {
+            method: reqwest::Method::POST,
+            url: src
+                .get("CRM_SMS_URL")
+                .ok_or_else(|| anyhow::anyhow!("CRM_SMS_PROVIDER=custom needs CRM_SMS_URL"))?,
+            auth: SmsAuth::None,
+            encoding: SmsEncoding::Form,
+            to_field: "to".into(),
+            from_field: "from".into(),
+            message_field: "message".into(),
+            from: from.clone(),
+            success: SmsSuccess::Status2xx,
+            timeout: Duration::from_secs(15),
+        },
+        preset => SmsGateway::preset(preset, &user, &password, &from)?,
+    };
+    if let Some(url) = src.get("CRM_SMS_URL") {
+        anyhow::ensure!(
+            url.starts_with("http://") || url.starts_with("https://"),
+            "CRM_SMS_URL must be an http:// or https:// address"
+        );
+        g.url = url;
+    }
+    if let Some(m) = src.get("CRM_SMS_METHOD") {
+        g.method = match m.to_uppercase().as_str() {
+            "POST" => reqwest::Method::POST,
+            "GET" => reqwest::Method::GET,
+            "PUT" => reqwest::Method::PUT,
+            other => anyhow::bail!("CRM_SMS_METHOD: '{other}' is not POST, GET or PUT"),
+        };
+    }
+    if let Some(a) = src.get("CRM_SMS_AUTH") {
+        g.auth = match a.as_str() {
+            "none" => SmsAuth::None,
+            "basic" => SmsAuth::Basic { user, password },
+            "bearer" => SmsAuth::Bearer(
+                src.get("CRM_SMS_TOKEN")
+                    .ok_or_else(|| anyhow::anyhow!("CRM_SMS_AUTH=bearer needs CRM_SMS_TOKEN"))?,
+            ),
+            other => anyhow::bail!("CRM_SMS_AUTH: '{other}' is not basic, bearer or none"),
+        };
+    }
+    if let Some(e) = src.get("CRM_SMS_ENCODING") {
+        g.encoding = match e.as_str() {
+            "form" => SmsEncoding::Form,
+            "json" => SmsEncoding::Json,
+            "query" => SmsEncoding::Query,
+            other => anyhow::bail!("CRM_SMS_ENCODING: '{other}' is not form, json or query"),
+        };
+    }
+    for (key, field) in [
+        ("CRM_SMS_FIELD_TO", &mut g.to_field),
+        ("CRM_SMS_FIELD_FROM", &mut g.from_field),
+        ("CRM_SMS_FIELD_MESSAGE", &mut g.message_field),
+    ] {
+        if let Some(v) = src.get(key) {
+            *field = v;
+        }
+    }
+    if let Some(rule) = src.get("CRM_SMS_SUCCESS") {
+        g.success = if rule == "2xx" {
+            SmsSuccess::Status2xx
+        } else if let Some(text) = rule.strip_prefix("body:") {
+            SmsSuccess::BodyContains(text.to_owned())
+        } else {
+            SmsSuccess::Statuses(
+                rule.split(',')
+                    .map(|s| s.trim().parse::<u16>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| anyhow::anyhow!("CRM_SMS_SUCCESS: '{rule}' is not 2xx, body:<text> or a list of statuses"))?,
+            )
+        };
+    }
+    Ok(Some(g))
 }
 
 /// A single-machine installation keeps a generated signing key in `./data/jwt.secret`.

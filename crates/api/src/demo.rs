@@ -383,6 +383,7 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
     }
 
     let statuses = PropertyStatus::ALL;
+    let mut listings = Vec::new();
     for i in 0..60 {
         let (seller, broker) = &contacts[i * 5];
         let (street, city, lat, lon) = STREETS[i % STREETS.len()];
@@ -405,6 +406,8 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             condominium: (i % 3 == 0).then(|| format!("BRF {street}")),
             advertised: i % 4 != 0,
             broker_id: Some(broker.id),
+            contract_date: None,
+            access_date: None,
         };
         let viewer = broker.viewer();
         let p = store
@@ -424,6 +427,7 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
         }
+        listings.push((p.id, data.status, *broker, seller.id));
         store
             .add_note(
                 &viewer,
@@ -435,6 +439,7 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
+    demo_bookings(store, &company, &contacts, &listings, &mut rng).await?;
     let mut buyers: Vec<_> = contacts.iter().skip(1).step_by(4).collect();
     buyers.shuffle(&mut rng);
     for (contact, owner) in buyers.into_iter().take(50) {
@@ -468,4 +473,112 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(true)
+}
+
+/// Viewings (past ones with attendance, coming ones booked), bids, customer meetings and
+/// callbacks around today, so the calendar and the task list have something to show.
+async fn demo_bookings(
+    store: &Store,
+    company: &crm_store::org::Company,
+    contacts: &[(crm_store::contacts::ContactRecord, &User)],
+    listings: &[(crm_domain::PropertyId, PropertyStatus, &User, crm_domain::ContactId)],
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    use crm_domain::calendar::{Attendance, Confirmation, local_date, local_to_utc};
+    use crm_store::calendar::{CallbackFor, CallbackInput, MeetingInput, MeetingObject, ViewingInput};
+    let zone = company.time_zone;
+    let today = local_date(chrono::Utc::now(), zone);
+    let at = |days: i64, hour: u32| {
+        let day = today + chrono::Duration::days(days);
+        local_to_utc(day.and_hms_opt(hour, 0, 0).unwrap_or_default(), zone).map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    for (n, (listing, status, broker, seller)) in listings.iter().enumerate() {
+        let viewer = broker.viewer();
+        let own: Vec<_> = contacts
+            .iter()
+            .filter(|(c, o)| o.id == broker.id && c.id != *seller)
+            .map(|(c, _)| c.id)
+            .collect();
+        match status {
+            PropertyStatus::ForSale | PropertyStatus::ComingSoon => {
+                for (k, days) in [(0, -1 - (n as i64 % 9)), (1, 2 + (n as i64 % 9))] {
+                    let starts_at = at(days, if k == 0 { 16 + (n as u32 % 3) } else { 11 + (n as u32 % 7) })?;
+                    let first = (n * 3 + k * 5) % own.len().max(1);
+                    let people: Vec<_> = own.iter().cycle().skip(first).take(3.min(own.len())).copied().collect();
+                    let v = store
+                        .create_viewing(
+                            &viewer,
+                            &ViewingInput {
+                                property: *listing,
+                                broker: None,
+                                starts_at,
+                                ends_at: starts_at + chrono::Duration::minutes(30),
+                                note: None,
+                                participants: people.clone(),
+                            },
+                        )
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    if days < 0 {
+                        for (j, c) in people.iter().enumerate() {
+                            let came = if j == 2 { Attendance::NoShow } else { Attendance::Attended };
+                            store
+                                .set_attendance(&viewer, v.id, *c, came)
+                                .await
+                                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        }
+                        if *status == PropertyStatus::ForSale
+                            && let Some(c) = people.first()
+                        {
+                            let amount = rng.gen_range(20..80) * 100_000;
+                            store
+                                .place_bid(&viewer, *listing, *c, amount, None, None)
+                                .await
+                                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        }
+                    }
+                }
+            }
+            PropertyStatus::CustomerProcessing => {
+                let starts_at = at(1 + (n as i64 % 10), 9 + (n as u32 % 8))?;
+                store
+                    .book_meeting(
+                        &viewer,
+                        &MeetingInput {
+                            contact: *seller,
+                            user: None,
+                            starts_at,
+                            ends_at: starts_at + chrono::Duration::hours(1),
+                            place: None,
+                            note: Some("Valuation of the home; the seller has a new-build in view.".into()),
+                            object: MeetingObject::Existing(*listing),
+                            confirmation: Confirmation::None,
+                        },
+                        &company.currency,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            _ => {}
+        }
+        if let Some(c) = own.get(7) {
+            let time = (n % 3 != 1).then(|| chrono::NaiveTime::from_hms_opt(8 + (n as u32 % 9), 30, 0).unwrap_or_default());
+            store
+                .plan_callback(
+                    &viewer,
+                    &CallbackInput {
+                        contact: *c,
+                        date: today + chrono::Duration::days(n as i64 % 6),
+                        time,
+                        property: None,
+                        meeting: None,
+                        to: CallbackFor::User(broker.id),
+                        note: Some("Asked to be called about the market in the spring.".into()),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    Ok(())
 }

@@ -290,7 +290,8 @@ impl Check for t::PasswordChange {
 
 impl Check for t::MySettings {
     fn check(&self, c: &mut Checker) {
-        c.text("locale", &self.locale, limits::CODE);
+        c.opt("locale", &self.locale, limits::CODE);
+        c.opt("time_zone", &self.time_zone, limits::CODE * 3);
     }
 }
 
@@ -341,6 +342,67 @@ impl Check for t::PropertyWrite {
         c.range("parking_spaces", self.parking_spaces, 0, 100_000);
         c.opt("neighbourhood", &self.neighbourhood, limits::PLACE);
         c.opt("condominium", &self.condominium, limits::CONDOMINIUM);
+        c.opt("contract_date", &self.contract_date, limits::CODE);
+        c.opt("access_date", &self.access_date, limits::CODE);
+    }
+}
+
+impl Check for t::ViewingWrite {
+    fn check(&self, c: &mut Checker) {
+        c.text("starts_at", &self.starts_at, limits::CODE * 2);
+        c.opt("ends_at", &self.ends_at, limits::CODE * 2);
+        c.opt("note", &self.note, limits::MESSAGE);
+        c.count("participants", &self.participants, 200);
+    }
+}
+
+impl Check for t::AttendanceWrite {
+    fn check(&self, c: &mut Checker) {
+        c.text("status", &self.status, limits::CODE);
+    }
+}
+
+impl Check for t::BidWrite {
+    fn check(&self, c: &mut Checker) {
+        c.range("amount", Some(self.amount), 1, 1_000_000_000_000_000);
+        c.opt("placed_at", &self.placed_at, limits::CODE * 2);
+        c.opt("note", &self.note, limits::MESSAGE);
+    }
+}
+
+impl Check for t::BidDecision {
+    fn check(&self, c: &mut Checker) {
+        c.text("status", &self.status, limits::CODE);
+    }
+}
+
+impl Check for t::MeetingWrite {
+    fn check(&self, c: &mut Checker) {
+        c.text("starts_at", &self.starts_at, limits::CODE * 2);
+        c.opt("ends_at", &self.ends_at, limits::CODE * 2);
+        c.opt("place", &self.place, limits::STREET);
+        c.opt("note", &self.note, limits::MESSAGE);
+        c.opt("confirmation", &self.confirmation, limits::CODE);
+        if let Some(p) = &self.new_property {
+            p.check(c);
+        }
+    }
+}
+
+impl Check for t::MeetingChange {
+    fn check(&self, c: &mut Checker) {
+        c.text("status", &self.status, limits::CODE);
+        c.opt("outcome", &self.outcome, limits::CODE);
+        c.opt("cancelled_by", &self.cancelled_by, limits::CODE);
+        c.opt("reason", &self.reason, limits::MESSAGE);
+    }
+}
+
+impl Check for t::CallbackWrite {
+    fn check(&self, c: &mut Checker) {
+        c.text("date", &self.date, limits::CODE);
+        c.opt("time", &self.time, limits::CODE);
+        c.opt("note", &self.note, limits::MESSAGE);
     }
 }
 

@@ -9,6 +9,7 @@ pub mod input;
 pub mod limits;
 mod observe;
 mod routes;
+pub mod time;
 mod views;
 
 use actix_files::{Files, NamedFile};
@@ -37,6 +38,8 @@ pub struct AppState {
     pub public_url: String,
     /// Finds coordinates for addresses, when configured.
     pub geocoder: Option<geocode::Geocoder>,
+    /// Signs and checks unsubscribe links.
+    pub link_key: Vec<u8>,
 }
 
 #[derive(OpenApi)]
@@ -55,7 +58,9 @@ pub struct AppState {
         (name = "demands", description = "Buyers' requests"),
         (name = "admin", description = "Offices, users, groups and API keys"),
         (name = "tasks", description = "The signed-in user's CRM tasks"),
-        (name = "calendar", description = "Public holidays of the company's country"),
+        (name = "calendar", description = "The calendar: bookings of a user or an office, public holidays, the private iCalendar feed"),
+        (name = "bookings", description = "Viewings and bids of listings, customer meetings and callbacks"),
+        (name = "public", description = "Pages and links for the company's clients (one-click unsubscribe)"),
         (name = "imports", description = "Importing a register of contacts from a CSV file"),
         (name = "health", description = "Liveness and readiness")
     )
@@ -190,6 +195,7 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
         max_import_bytes: config.max_import_bytes,
         public_url: config.public_url.clone(),
         geocoder,
+        link_key: config.jobs.link_key.clone(),
     });
     // Rate-limit buckets of quiet clients are dropped every minute.
     let sweeper = state.clone();

@@ -40,6 +40,7 @@ pub fn company(c: &Company) -> t::CompanySummary {
         country: c.country.code(),
         locale: c.locale.clone(),
         currency: c.currency.clone(),
+        time_zone: c.time_zone.name().to_owned(),
     }
 }
 
@@ -67,6 +68,9 @@ pub fn me(u: &User, c: &Company, dir: &Directory) -> t::Me {
         office_id: u.office_id.0,
         office_name: dir.office_name(u.office_id),
         locale: u.locale.clone(),
+        time_zone: u.zone(c).name().to_owned(),
+        own_time_zone: u.time_zone.is_some(),
+        booking_confirmation: u.booking_confirmation.map(|b| b.as_str().to_owned()),
         permissions: permissions(&u.permissions),
         company: company(c),
     }
@@ -172,6 +176,8 @@ pub fn property(p: &PropertyRecord) -> t::Property {
         advertised: d.advertised,
         broker_id: p.broker_id.0,
         office_id: p.office_id.0,
+        contract_date: d.contract_date.map(|x| x.to_string()),
+        access_date: d.access_date.map(|x| x.to_string()),
         parties: p
             .parties
             .iter()
@@ -223,5 +229,99 @@ pub fn slice<T>(items: Vec<T>, limit: u64, next_cursor: Option<String>, req: &ac
         limit,
         next: next_cursor.as_deref().map(|c| next_url(req, c)),
         next_cursor,
+    }
+}
+
+pub fn viewing(v: &crm_store::calendar::ViewingRecord) -> t::Viewing {
+    t::Viewing {
+        id: v.id.0,
+        property_id: v.property_id.0,
+        property_title: v.property_title.clone(),
+        broker_id: v.broker_id.0,
+        starts_at: v.starts_at,
+        ends_at: v.ends_at,
+        note: v.note.clone(),
+        cancelled_at: v.cancelled_at,
+        participants: v
+            .participants
+            .iter()
+            .map(|p| t::ViewingParticipant {
+                contact_id: p.contact_id.0,
+                display_name: p.name.clone(),
+                status: p.status.as_str().to_owned(),
+            })
+            .collect(),
+        created_at: v.created_at,
+    }
+}
+
+pub fn bid(b: &crm_store::calendar::BidRecord) -> t::Bid {
+    t::Bid {
+        id: b.id.0,
+        property_id: b.property_id.0,
+        property_title: b.property_title.clone(),
+        contact_id: b.contact_id.0,
+        display_name: b.contact_name.clone(),
+        amount: b.amount,
+        currency: b.currency.clone(),
+        placed_at: b.placed_at,
+        status: b.status.as_str().to_owned(),
+        note: b.note.clone(),
+        created_at: b.created_at,
+    }
+}
+
+pub fn meeting(m: &crm_store::calendar::MeetingRecord) -> t::Meeting {
+    t::Meeting {
+        id: m.id.0,
+        contact_id: m.contact_id.0,
+        display_name: m.contact_name.clone(),
+        user_id: m.user_id.0,
+        property_id: m.property_id.0,
+        property_title: m.property_title.clone(),
+        starts_at: m.starts_at,
+        ends_at: m.ends_at,
+        place: m.place.clone(),
+        note: m.note.clone(),
+        confirmation: m.confirmation.as_str().to_owned(),
+        status: m.status.as_str().to_owned(),
+        outcome: m.outcome.map(|o| o.as_str().to_owned()),
+        cancelled_by: m.cancelled_by.map(|c| c.as_str().to_owned()),
+        cancel_reason: m.cancel_reason.clone(),
+        created_by: m.created_by.0,
+        created_at: m.created_at,
+    }
+}
+
+pub fn calendar_entry(e: &crm_store::calendar::CalendarEntry) -> t::CalendarEntry {
+    t::CalendarEntry {
+        kind: e.kind.as_str().to_owned(),
+        id: e.id,
+        user_id: e.user_id.0,
+        starts_at: e.starts_at,
+        ends_at: e.ends_at,
+        title: e.title.clone(),
+        place: e.place.clone(),
+        contact_id: e.contact_id.map(|c| c.0),
+        property_id: e.property_id.map(|p| p.0),
+        status: e.status.to_owned(),
+    }
+}
+
+pub fn task(t: crm_store::tasks::TaskRecord) -> t::Task {
+    t::Task {
+        id: t.id.0,
+        kind: t.kind,
+        title: t.title,
+        body: t.body,
+        contact_id: t.contact_id.map(|c| c.0),
+        property_id: t.property_id.map(|p| p.0),
+        assignee_id: t.assignee_id.map(|u| u.0),
+        tank_office_id: t.tank_office_id.map(|o| o.0),
+        timed: t.timed,
+        inbox_item: t.inbox_item,
+        due_at: t.due_at,
+        done_at: t.done_at,
+        created_at: t.created_at,
     }
 }

@@ -217,6 +217,31 @@ pub fn event_text(locale: Locale, kind: &str, params: &Value) -> String {
             }
         }
         "lead_claimed" => "event.lead_claimed",
+        "viewing" => match params.get("status").and_then(Value::as_str) {
+            Some("attended") => "event.viewing_attended",
+            Some("no_show") => "event.viewing_no_show",
+            _ => "event.viewing_booked",
+        },
+        "bid" => match params.get("status").and_then(Value::as_str) {
+            Some("accepted") => "event.bid_accepted",
+            Some("rejected") => "event.bid_rejected",
+            Some("withdrawn") => "event.bid_withdrawn",
+            _ => "event.bid_placed",
+        },
+        "meeting" => match (
+            params.get("status").and_then(Value::as_str),
+            params.get("outcome").and_then(Value::as_str),
+            params.get("by").and_then(Value::as_str),
+        ) {
+            (Some("held"), Some("assignment"), _) => "event.meeting_assignment",
+            (Some("held"), _, _) => "event.meeting_no_assignment",
+            (Some("cancelled"), _, Some("client")) => "event.meeting_cancelled_client",
+            (Some("cancelled"), _, _) => "event.meeting_cancelled_broker",
+            _ => "event.meeting_booked",
+        },
+        "callback" if params.get("with").is_some_and(|w| w.is_string()) => "event.callback",
+        "callback" => "event.callback_office",
+        "unsubscribed" => "event.unsubscribed",
         "redistributed" => "event.redistributed",
         other => return other.to_owned(),
     };

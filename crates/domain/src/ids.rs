@@ -57,4 +57,10 @@ id_type!(
     TimelineEntryId,
     /// A CRM task of a user.
     TaskId,
+    /// A viewing of a listing.
+    ViewingId,
+    /// A prospect's bid on a listing.
+    BidId,
+    /// A customer meeting (listing presentation).
+    MeetingId,
 );

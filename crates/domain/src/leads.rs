@@ -208,6 +208,9 @@ pub struct Redistribution {
 /// The longest limit an office may set: 90 days.
 pub const MAX_REDISTRIBUTION_HOURS: u32 = 24 * 90;
 
+/// Automatic tips after a viewing come at most this many days after it.
+pub const MAX_AUTO_TIP_DAYS: u32 = 21;
+
 impl Redistribution {
     /// The limit for one kind of item.
     pub fn limit(&self, flow: Flow) -> Option<chrono::Duration> {

@@ -14,6 +14,7 @@
 pub mod imports;
 pub mod mail;
 mod periodic;
+pub mod sms;
 
 use std::time::Duration;
 
@@ -36,6 +37,12 @@ pub struct JobsConfig {
     /// Outgoing email; without it emails wait in the outbox.
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// Outgoing SMS; without it texts wait in the outbox.
+    pub sms: Option<sms::SmsGateway>,
+    /// Where users and clients reach the app, for links in messages.
+    pub public_url: String,
+    /// Signs the unsubscribe links in messages to contacts (see `crm_store::outbox::link_key`).
+    pub link_key: Vec<u8>,
     /// Periods of the periodic jobs, by name (a job not listed uses its default).
     pub periods: Vec<(String, Duration)>,
 }
@@ -49,6 +56,9 @@ impl Default for JobsConfig {
             retry_max: Duration::from_secs(3600),
             smtp_url: None,
             mail_from: "CRM <crm@localhost>".to_owned(),
+            sms: None,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            link_key: Vec::new(),
             periods: Vec::new(),
         }
     }
@@ -94,15 +104,39 @@ impl Runner {
     pub fn start(store: Store, config: JobsConfig) -> anyhow::Result<Self> {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
+        let links = mail::Links {
+            public_url: config.public_url.clone(),
+            key: config.link_key.clone(),
+        };
         match &config.smtp_url {
             Some(url) => {
                 // Sending must finish well inside the lease, or a second instance could take
                 // the message over while it is still being handed to the mail server.
                 let timeout = (config.lease / 4).min(Duration::from_secs(60));
                 let mailer = mail::Mailer::new(url, &config.mail_from, timeout)?;
-                tasks.spawn(outbox_loop(store.clone(), config.clone(), mailer, stopped.clone()));
+                tasks.spawn(outbox_loop(
+                    store.clone(),
+                    config.clone(),
+                    mail::Courier::Email(mailer),
+                    links.clone(),
+                    stopped.clone(),
+                ));
             }
             None => tracing::warn!("CRM_SMTP_URL is not set: emails wait in the outbox until it is"),
+        }
+        match &config.sms {
+            Some(gateway) => {
+                let mut gateway = gateway.clone();
+                gateway.timeout = gateway.timeout.min(config.lease / 4);
+                tasks.spawn(outbox_loop(
+                    store.clone(),
+                    config.clone(),
+                    mail::Courier::Sms(gateway),
+                    links,
+                    stopped.clone(),
+                ));
+            }
+            None => tracing::warn!("CRM_SMS_PROVIDER is not set: text messages wait in the outbox until it is"),
         }
         tasks.spawn(imports_loop(store.clone(), config.clone(), stopped.clone()));
         tasks.spawn(periodic::run(store, config, stopped));
@@ -131,18 +165,19 @@ async fn idle(every: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
     }
 }
 
-async fn outbox_loop(store: Store, config: JobsConfig, mailer: mail::Mailer, mut stopped: watch::Receiver<bool>) {
+async fn outbox_loop(store: Store, config: JobsConfig, courier: mail::Courier, links: mail::Links, mut stopped: watch::Receiver<bool>) {
     let backoff = config.backoff();
+    let channel = courier.channel();
     loop {
-        let busy = match mail::deliver_due(&store, &mailer, config.lease(), &backoff).await {
+        let busy = match mail::deliver_due(&store, &courier, &links, config.lease(), &backoff).await {
             Ok(pass) => {
                 if pass.sent + pass.failed > 0 {
-                    tracing::info!(sent = pass.sent, failed = pass.failed, "email delivery pass");
+                    tracing::info!(channel, sent = pass.sent, failed = pass.failed, "delivery pass");
                 }
                 pass.sent + pass.failed > 0
             }
             Err(e) => {
-                tracing::error!(error = ?e, "email delivery pass failed");
+                tracing::error!(channel, error = ?e, "delivery pass failed");
                 false
             }
         };

@@ -1,17 +1,23 @@
-//! Email delivery from the outbox over SMTP. Messages are queued in the same transaction as the
-//! change they report; this job claims due ones, sends them, and reschedules failures with
-//! backoff. Nothing is dropped.
+//! Delivery of the outbox: email over SMTP and SMS through an HTTP gateway. Messages are queued
+//! in the same transaction as the change they report; this job claims due ones per channel,
+//! sends them, and reschedules failures with backoff. Nothing is dropped, and a message is
+//! marked sent only by the claim that sent it.
+//!
+//! A message to a contact carries the contact's one-click unsubscribe link (RFC 8058): in the
+//! text, and for email in the `List-Unsubscribe` and `List-Unsubscribe-Post` headers.
 
 use std::time::Duration;
 
 use chrono::Utc;
 use crm_store::Store;
-use crm_store::outbox::OutboxMessage;
-use lettre::message::{Mailbox, header::ContentType};
+use crm_store::outbox::{OutboxMessage, unsubscribe_token};
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tracing::Instrument;
 
 use crate::Backoff;
+use crate::sms::SmsGateway;
 
 /// How many messages one pass claims at most.
 const BATCH: u64 = 50;
@@ -21,6 +27,40 @@ const BATCH: u64 = 50;
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+}
+
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
 }
 
 impl Mailer {
@@ -35,15 +75,67 @@ impl Mailer {
         })
     }
 
-    async fn send(&self, m: &OutboxMessage) -> anyhow::Result<()> {
-        let email = Message::builder()
+    async fn send(&self, m: &OutboxMessage, unsubscribe: Option<&str>) -> anyhow::Result<()> {
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(m.recipient.parse()?)
             .subject(&m.subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(m.body.clone())?;
-        self.transport.send(email).await?;
+            .header(ContentType::TEXT_PLAIN);
+        let mut body = m.body.clone();
+        if let Some(link) = unsubscribe {
+            builder = builder.header(ListUnsubscribe(format!("<{link}>"))).header(ListUnsubscribePost);
+            body.push_str(&format!("\n--\n{link}\n"));
+        }
+        self.transport.send(builder.body(body)?).await?;
         Ok(())
+    }
+}
+
+/// What sends one channel's messages.
+#[derive(Clone)]
+pub enum Courier {
+    Email(Mailer),
+    Sms(SmsGateway),
+}
+
+impl Courier {
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Self::Email(_) => "email",
+            Self::Sms(_) => "sms",
+        }
+    }
+
+    async fn send(&self, m: &OutboxMessage, unsubscribe: Option<&str>) -> anyhow::Result<()> {
+        match self {
+            Self::Email(mailer) => mailer.send(m, unsubscribe).await,
+            Self::Sms(gateway) => {
+                let text = match unsubscribe {
+                    Some(link) => format!("{}\n{link}", m.body),
+                    None => m.body.clone(),
+                };
+                gateway.send(&m.recipient, &text).await
+            }
+        }
+    }
+}
+
+/// Where unsubscribe links point and the key that signs them.
+#[derive(Clone)]
+pub struct Links {
+    pub public_url: String,
+    pub key: Vec<u8>,
+}
+
+impl Links {
+    fn unsubscribe(&self, m: &OutboxMessage) -> Option<String> {
+        m.contact_id.map(|c| {
+            format!(
+                "{}/api/v1/public/unsubscribe/{}",
+                self.public_url.trim_end_matches('/'),
+                unsubscribe_token(&self.key, m.company_id, c)
+            )
+        })
     }
 }
 
@@ -54,13 +146,19 @@ pub struct Pass {
     pub failed: usize,
 }
 
-/// One pass: claims due email messages and sends them, one at a time.
-pub async fn deliver_due(store: &Store, mailer: &Mailer, lease: chrono::Duration, backoff: &Backoff) -> anyhow::Result<Pass> {
+/// One pass: claims the channel's due messages and sends them, one at a time.
+pub async fn deliver_due(
+    store: &Store,
+    courier: &Courier,
+    links: &Links,
+    lease: chrono::Duration,
+    backoff: &Backoff,
+) -> anyhow::Result<Pass> {
     let mut pass = Pass::default();
-    for m in store.claim_due_messages("email", BATCH, lease).await? {
-        let span = tracing::info_span!("email", message = %m.id, attempt = m.attempts);
+    for m in store.claim_due_messages(courier.channel(), BATCH, lease).await? {
+        let span = tracing::info_span!("message", channel = courier.channel(), message = %m.id, attempt = m.attempts);
         let sent = async {
-            match mailer.send(&m).await {
+            match courier.send(&m, links.unsubscribe(&m).as_deref()).await {
                 Ok(()) => {
                     if !store.message_sent(&m).await? {
                         tracing::warn!("sent, but the claim had run out meanwhile");
@@ -68,7 +166,7 @@ pub async fn deliver_due(store: &Store, mailer: &Mailer, lease: chrono::Duration
                     Ok::<bool, anyhow::Error>(true)
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "email not sent; will retry");
+                    tracing::warn!(error = %e, "message not sent; will retry");
                     store
                         .message_failed(&m, &e.to_string(), Utc::now() + backoff.after(m.attempts))
                         .await?;

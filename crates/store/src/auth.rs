@@ -124,18 +124,18 @@ pub struct ApiKeyRecord {
     pub created_at: chrono::DateTime<Utc>,
 }
 
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn sha256_hex(value: &str) -> String {
+pub(crate) fn sha256_hex(value: &str) -> String {
     Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Splits `<prefix>.<company>.<id>.<secret>`.
-fn parse_token(token: &str, prefix: &str) -> Option<(Uuid, Uuid, String)> {
+pub(crate) fn parse_token(token: &str, prefix: &str) -> Option<(Uuid, Uuid, String)> {
     let mut parts = token.trim().split('.');
     if parts.next()? != prefix {
         return None;
@@ -146,7 +146,7 @@ fn parse_token(token: &str, prefix: &str) -> Option<(Uuid, Uuid, String)> {
     parts.next().is_none().then_some((company, id, secret))
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

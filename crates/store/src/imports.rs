@@ -563,7 +563,7 @@ impl Store {
             let importer = self.user(r.company_id, r.created_by).await?;
             let lang = crm_domain::i18n::Locale::parse(&importer.locale).unwrap_or(crm_domain::i18n::Locale::En);
             let title = lang.render("task.import_done", &json!({"count": created, "file": r.file_name}));
-            crate::tasks::create_task(&txn, r.company_id, r.created_by, "import", &title, None, None, None).await?;
+            crate::tasks::create_task(&txn, r.company_id, crate::tasks::NewTask::new(r.created_by, "import", &title)).await?;
         }
         txn.commit().await?;
         Ok(true)

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use crm_domain::contacts::{ContactData, GeoPoint};
 use crm_domain::leads::{
-    Action, Assignee, Flow, MAX_REDISTRIBUTION_HOURS, Redistribution, Status, TransitionError, Workflow, apply, initial, may_claim,
+    Action, Assignee, Flow, MAX_AUTO_TIP_DAYS, MAX_REDISTRIBUTION_HOURS, Redistribution, Status, TransitionError, Workflow, apply, initial,
+    may_claim,
 };
 use crm_domain::org::{Role, parse_name};
 use crm_domain::permissions::{Viewer, can_edit_listing};
@@ -227,6 +228,9 @@ fn new_item(
 pub struct OfficeRouting {
     pub redistributor: Option<Assignee>,
     pub limits: Redistribution,
+    /// Days after a viewing before its participants are tipped automatically to the broker whose
+    /// focus area holds their home; none: off.
+    pub auto_tip_days: Option<u32>,
 }
 
 pub(crate) fn to_routing(m: office_routing::Model) -> OfficeRouting {
@@ -241,6 +245,7 @@ pub(crate) fn to_routing(m: office_routing::Model) -> OfficeRouting {
             accept_leads_hours: hours(m.accept_leads_hours),
             contact_leads_hours: hours(m.contact_leads_hours),
         },
+        auto_tip_days: hours(m.auto_tip_days),
     }
 }
 
@@ -1074,6 +1079,13 @@ impl Store {
                 ));
             }
         }
+        if routing.auto_tip_days.is_some_and(|d| !(1..=MAX_AUTO_TIP_DAYS).contains(&d)) {
+            return Err(StoreError::invalid(
+                "auto_tip_days",
+                "out_of_range",
+                format!("automatic tips come 1 to {MAX_AUTO_TIP_DAYS} days after a viewing"),
+            ));
+        }
         let as_i32 = |h: Option<u32>| h.map(|h| h as i32);
         let row = office_routing::ActiveModel {
             company_id: Set(company.0),
@@ -1083,6 +1095,7 @@ impl Store {
             tips_hours: Set(as_i32(l.tips_hours)),
             accept_leads_hours: Set(as_i32(l.accept_leads_hours)),
             contact_leads_hours: Set(as_i32(l.contact_leads_hours)),
+            auto_tip_days: Set(as_i32(routing.auto_tip_days)),
             updated_at: Set(Utc::now()),
         };
         office_routing::Entity::insert(row)
@@ -1094,6 +1107,7 @@ impl Store {
                         office_routing::Column::TipsHours,
                         office_routing::Column::AcceptLeadsHours,
                         office_routing::Column::ContactLeadsHours,
+                        office_routing::Column::AutoTipDays,
                         office_routing::Column::UpdatedAt,
                     ])
                     .to_owned(),

@@ -5,6 +5,7 @@
 //! every key and index, so the schema can be sharded by company (Citus) without changes here.
 
 pub mod auth;
+pub mod calendar;
 pub mod contacts;
 pub mod cursor;
 mod encoding;

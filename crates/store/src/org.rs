@@ -22,6 +22,8 @@ pub struct Company {
     pub country: Country,
     pub locale: String,
     pub currency: String,
+    /// The zone the company works in: set by an administrator, else its country's.
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// An office with its head count.
@@ -48,6 +50,17 @@ pub struct User {
     /// Access tokens issued before this are refused (the password changed, or the user was
     /// deactivated and perhaps reactivated).
     pub tokens_valid_after: Option<chrono::DateTime<Utc>>,
+    /// The user's own time zone; none means the company's.
+    pub time_zone: Option<chrono_tz::Tz>,
+    /// How the user's last booking confirmed the meeting to the client, offered for the next.
+    pub booking_confirmation: Option<crm_domain::calendar::Confirmation>,
+}
+
+impl User {
+    /// The zone the user's times are shown and typed in.
+    pub fn zone(&self, company: &Company) -> chrono_tz::Tz {
+        self.time_zone.unwrap_or(company.time_zone)
+    }
 }
 
 impl User {
@@ -101,7 +114,7 @@ impl Directory {
     }
 }
 
-fn to_user(m: users::Model) -> User {
+pub(crate) fn to_user(m: users::Model) -> User {
     let scope = |s: &str| Scope::parse(s).unwrap_or(Scope::Own);
     User {
         id: m.id.into(),
@@ -121,10 +134,15 @@ fn to_user(m: users::Model) -> User {
         notify_email: m.notify_email,
         locale: m.locale,
         tokens_valid_after: m.tokens_valid_after,
+        time_zone: m.time_zone.as_deref().and_then(crm_domain::calendar::parse_time_zone),
+        booking_confirmation: m
+            .booking_confirmation
+            .as_deref()
+            .and_then(crm_domain::calendar::Confirmation::parse),
     }
 }
 
-fn to_company(m: companies::Model) -> Result<Company, StoreError> {
+pub(crate) fn to_company(m: companies::Model) -> Result<Company, StoreError> {
     let country = Country::parse(&m.country).map_err(|e| StoreError::invalid("country", "invalid_country", e.to_string()))?;
     Ok(Company {
         id: m.id.into(),
@@ -132,6 +150,11 @@ fn to_company(m: companies::Model) -> Result<Company, StoreError> {
         country,
         locale: m.locale,
         currency: m.currency,
+        time_zone: m
+            .time_zone
+            .as_deref()
+            .and_then(crm_domain::calendar::parse_time_zone)
+            .unwrap_or_else(|| crm_domain::calendar::default_time_zone(country)),
     })
 }
 
@@ -176,6 +199,7 @@ impl Store {
             locale: Set(locale.to_owned()),
             currency: Set(currency.to_owned()),
             created_at: Set(Utc::now()),
+            time_zone: Set(None),
         })
         .exec(&txn)
         .await?;
@@ -346,6 +370,27 @@ impl Store {
             .col_expr(users::Column::Locale, Expr::value(locale))
             .filter(users::Column::CompanyId.eq(company.0))
             .filter(users::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a user's own time zone (none: the company's).
+    pub async fn set_user_time_zone(&self, company: CompanyId, id: UserId, zone: Option<chrono_tz::Tz>) -> Result<(), StoreError> {
+        users::Entity::update_many()
+            .col_expr(users::Column::TimeZone, Expr::value(zone.map(|z| z.name().to_owned())))
+            .filter(users::Column::CompanyId.eq(company.0))
+            .filter(users::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets the company's time zone (none: its country's).
+    pub async fn set_company_time_zone(&self, company: CompanyId, zone: Option<chrono_tz::Tz>) -> Result<(), StoreError> {
+        companies::Entity::update_many()
+            .col_expr(companies::Column::TimeZone, Expr::value(zone.map(|z| z.name().to_owned())))
+            .filter(companies::Column::Id.eq(company.0))
             .exec(&self.db)
             .await?;
         Ok(())

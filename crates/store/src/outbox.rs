@@ -4,10 +4,12 @@
 //! of the instance that claimed the message after it.
 
 use chrono::{DateTime, Duration, Utc};
-use crm_domain::CompanyId;
+use crm_domain::{CompanyId, ContactId};
+use hmac::{Hmac, Mac};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Statement,
 };
+use sha2::Sha256;
 use uuid::Uuid;
 
 use crate::entities::outbox;
@@ -26,6 +28,8 @@ pub struct OutboxMessage {
     /// How many times the message was claimed; the fencing number of the current claim.
     pub attempts: i32,
     pub last_error: Option<String>,
+    /// The contact the message goes to: it carries their one-click unsubscribe link.
+    pub contact_id: Option<ContactId>,
 }
 
 fn to_message(m: outbox::Model) -> OutboxMessage {
@@ -39,6 +43,7 @@ fn to_message(m: outbox::Model) -> OutboxMessage {
         status: m.status,
         attempts: m.attempts,
         last_error: m.last_error,
+        contact_id: m.contact_id.map(ContactId),
     }
 }
 
@@ -50,11 +55,44 @@ pub(crate) async fn queue_email(
     subject: &str,
     body: &str,
 ) -> Result<(), StoreError> {
+    queue(db, company, "email", to, subject, body, None).await
+}
+
+/// Queues a message to a contact. Automatic messages (`requested` false) are not queued for a
+/// contact who opted out; messages the client asked for (a booking confirmation) are. Returns
+/// whether it was queued.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn queue_to_contact(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    contact: &crate::contacts::ContactRecord,
+    channel: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+    requested: bool,
+) -> Result<bool, StoreError> {
+    if contact.data.opted_out && !requested {
+        return Ok(false);
+    }
+    queue(db, company, channel, to, subject, body, Some(contact.id)).await?;
+    Ok(true)
+}
+
+async fn queue(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    channel: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+    contact: Option<ContactId>,
+) -> Result<(), StoreError> {
     let now = Utc::now();
     outbox::Entity::insert(outbox::ActiveModel {
         company_id: Set(company.0),
         id: Set(Uuid::now_v7()),
-        channel: Set("email".to_owned()),
+        channel: Set(channel.to_owned()),
         recipient: Set(to.to_owned()),
         subject: Set(subject.to_owned()),
         body: Set(body.to_owned()),
@@ -64,10 +102,53 @@ pub(crate) async fn queue_email(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        contact_id: Set(contact.map(|c| c.0)),
     })
     .exec(db)
     .await?;
     Ok(())
+}
+
+/// The key that signs unsubscribe links, derived from the server's signing secret (every
+/// instance shares it, so any of them can check a link another made).
+pub fn link_key(server_secret: &[u8]) -> Vec<u8> {
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(server_secret) else {
+        unreachable!("HMAC takes keys of every length")
+    };
+    mac.update(b"crm unsubscribe links v1");
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn link_signature(key: &[u8], company: CompanyId, contact: ContactId) -> String {
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(key) else {
+        unreachable!("HMAC takes keys of every length")
+    };
+    mac.update(company.0.as_bytes());
+    mac.update(contact.0.as_bytes());
+    // 128 bits are plenty for a link that only ever opts someone out.
+    mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The token of a contact's one-click unsubscribe link: `<company>.<contact>.<signature>`.
+pub fn unsubscribe_token(key: &[u8], company: CompanyId, contact: ContactId) -> String {
+    format!(
+        "{}.{}.{}",
+        company.0.simple(),
+        contact.0.simple(),
+        link_signature(key, company, contact)
+    )
+}
+
+/// The company and contact of a genuine unsubscribe token.
+pub fn check_unsubscribe_token(key: &[u8], token: &str) -> Option<(CompanyId, ContactId)> {
+    let mut parts = token.trim().split('.');
+    let company = CompanyId(Uuid::parse_str(parts.next()?).ok()?);
+    let contact = ContactId(Uuid::parse_str(parts.next()?).ok()?);
+    let signature = parts.next()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    crate::auth::constant_time_eq(signature, &link_signature(key, company, contact)).then_some((company, contact))
 }
 
 impl Store {
@@ -146,5 +227,63 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(res.rows_affected == 1)
+    }
+}
+
+impl Store {
+    /// Opts a contact out of automatic emails (their one-click unsubscribe link). The first use
+    /// is recorded on the contact's timeline and gives the contact's owner a task; using the
+    /// link again changes nothing. `NotFound` for a contact that is not there.
+    pub async fn unsubscribe(&self, company: CompanyId, contact: ContactId) -> Result<bool, StoreError> {
+        use crate::entities::{contacts, users};
+        let txn = self.write().await?;
+        let changed = contacts::Entity::update_many()
+            .col_expr(contacts::Column::OptedOut, sea_orm::sea_query::Expr::value(true))
+            .col_expr(contacts::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .filter(contacts::Column::CompanyId.eq(company.0))
+            .filter(contacts::Column::Id.eq(contact.0))
+            .filter(contacts::Column::OptedOut.eq(false))
+            .exec(&txn)
+            .await?;
+        // Read through the transaction, which holds the write lock.
+        let row = contacts::Entity::find_by_id((company.0, contact.0))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound("contact"))?;
+        if changed.rows_affected == 0 {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let record = crate::contacts::to_record(row);
+        let owner = users::Entity::find_by_id((company.0, record.owner_id.0))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        let lang = crm_domain::i18n::Locale::parse(&owner.locale).unwrap_or(crm_domain::i18n::Locale::En);
+        crate::contacts::add_timeline(
+            &txn,
+            company,
+            contact,
+            crate::contacts::TimelineEvent::new("unsubscribed", serde_json::json!({})),
+            None,
+        )
+        .await?;
+        let title = lang.render("task.unsubscribed", &serde_json::json!({"contact": record.data.display_name()}));
+        crate::tasks::create_task(
+            &txn,
+            company,
+            crate::tasks::NewTask {
+                contact: Some(contact),
+                ..crate::tasks::NewTask::new(record.owner_id, "unsubscribe", &title)
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// The name of a company, for pages shown to its clients.
+    pub async fn company_name(&self, company: CompanyId) -> Result<String, StoreError> {
+        Ok(self.company(company).await?.name)
     }
 }

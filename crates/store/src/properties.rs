@@ -44,6 +44,9 @@ pub struct PropertyData {
     pub condominium: Option<String>,
     pub advertised: bool,
     pub broker_id: Option<UserId>,
+    /// When the purchase contract was signed and when the buyer takes over (sold listings).
+    pub contract_date: Option<chrono::NaiveDate>,
+    pub access_date: Option<chrono::NaiveDate>,
 }
 
 /// A stored listing.
@@ -157,6 +160,8 @@ fn property_data(m: &properties::Model) -> PropertyData {
         condominium: m.condominium.clone(),
         advertised: m.advertised,
         broker_id: Some(m.broker_id.into()),
+        contract_date: m.contract_date,
+        access_date: m.access_date,
     }
 }
 
@@ -180,6 +185,8 @@ fn data_columns(am: &mut properties::ActiveModel, d: &PropertyData) {
     am.neighbourhood = Set(d.neighbourhood.clone());
     am.condominium = Set(d.condominium.clone());
     am.advertised = Set(d.advertised);
+    am.contract_date = Set(d.contract_date);
+    am.access_date = Set(d.access_date);
 }
 
 /// Reads a listing row in a write transaction, locked on PostgreSQL until the write is done.
@@ -407,7 +414,13 @@ impl Store {
             ..Default::default()
         };
         data_columns(&mut am, data);
-        properties::Entity::update(am).exec(&txn).await.map_err(reference_taken)?;
+        let updated = properties::Entity::update(am).exec(&txn).await.map_err(reference_taken)?;
+        let newly_dated = current.status != updated.status || current.access_date != updated.access_date;
+        if newly_dated && updated.status == PropertyStatus::Sold.as_str() && updated.access_date.is_some() {
+            // Buyers and sellers are followed up after access (each once per access date).
+            let parties = Store::parties_in(&txn, company, id).await?;
+            Store::access_follow_ups(&txn, company, &updated, &parties).await?;
+        }
         txn.commit().await?;
         self.property(viewer, id).await
     }

@@ -56,8 +56,13 @@ api_type! {
 
     /// One's own settings.
     pub struct MySettings {
-        /// The language: `en-GB`, `sv-SE`, `cs-CZ`, `ru-RU` or `pt-BR`.
-        pub locale: String,
+        /// The language: `en-GB`, `sv-SE`, `cs-CZ`, `ru-RU` or `pt-BR`; absent: unchanged.
+        #[serde(default)]
+        pub locale: Option<String>,
+        /// An IANA time zone (`Europe/Stockholm`) the user's times are shown and typed in; empty:
+        /// the company's; absent: unchanged.
+        #[serde(default)]
+        pub time_zone: Option<String>,
     }
 
     /// An access token (a JWT, sent as `Authorization: Bearer …`) and a single-use refresh token.
@@ -81,6 +86,13 @@ api_type! {
         pub office_id: Uuid,
         pub office_name: String,
         pub locale: String,
+        /// The zone the user's times are shown and typed in (their own, else the company's).
+        pub time_zone: String,
+        /// Whether the zone is the user's own choice.
+        pub own_time_zone: bool,
+        /// How the user's last booking confirmed the meeting to the client (`none`, `email`,
+        /// `sms`, `both`), offered for the next.
+        pub booking_confirmation: Option<String>,
         pub permissions: PermissionSet,
         pub company: CompanySummary,
     }
@@ -95,6 +107,8 @@ api_type! {
         pub locale: String,
         /// ISO 4217, e.g. `SEK`.
         pub currency: String,
+        /// The IANA time zone the company works in.
+        pub time_zone: String,
     }
 
     /// A user's rights. Scopes are `own`, `office` or `company`.
@@ -303,6 +317,13 @@ api_type! {
         /// The listing broker; defaults to the creating user.
         #[serde(default)]
         pub broker_id: Option<Uuid>,
+        /// When the purchase contract was signed, `YYYY-MM-DD`.
+        #[serde(default)]
+        pub contract_date: Option<String>,
+        /// When the buyer takes over, `YYYY-MM-DD`. A sold listing with an access date gives its
+        /// broker a follow-up of each buyer and seller, from a week to three weeks after it.
+        #[serde(default)]
+        pub access_date: Option<String>,
     }
 
     /// A listing.
@@ -330,6 +351,10 @@ api_type! {
         pub advertised: bool,
         pub broker_id: Uuid,
         pub office_id: Uuid,
+        /// `YYYY-MM-DD`.
+        pub contract_date: Option<String>,
+        /// `YYYY-MM-DD`.
+        pub access_date: Option<String>,
         /// Parties the caller may see.
         pub parties: Vec<Party>,
         pub created_at: DateTime<Utc>,
@@ -524,10 +549,21 @@ api_type! {
         pub finished_at: Option<DateTime<Utc>>,
     }
 
-    /// How many open tasks the user has, and how many are overdue.
+    /// How many open tasks (with the tips and leads waiting for the user) the user has, how
+    /// many are overdue and due by the end of the user's day, per kind, and how many callbacks
+    /// wait in the office's shark tank.
     pub struct TaskCounts {
         pub open: u64,
         pub overdue: u64,
+        pub due_today: u64,
+        pub by_kind: Vec<KindCount>,
+        pub tank: u64,
+    }
+
+    /// A count of one kind.
+    pub struct KindCount {
+        pub kind: String,
+        pub count: u64,
     }
 
     /// A focus area to save: an office's or a user's (exactly one of the two), with a GeoJSON
@@ -686,6 +722,11 @@ api_type! {
         /// Leads of the contact-or-dismiss workflow.
         #[serde(default)]
         pub contact_leads_hours: Option<u32>,
+        /// Automatic tips after viewings: a participant whose home lies in another broker's focus
+        /// area, not tipped by hand within this many days (1–21) of the viewing, is tipped to that
+        /// broker. Empty: off.
+        #[serde(default)]
+        pub auto_tip_days: Option<u32>,
     }
 
     /// Open items in one's inbox and in one's office's shark tank.
@@ -720,14 +761,22 @@ api_type! {
         pub reason: String,
     }
 
-    /// A CRM task.
+    /// A CRM task, or a tip or lead waiting for the user (`inbox_item`: act on it in the inbox).
     pub struct Task {
         pub id: Uuid,
-        /// `handover` (more kinds come with tips, leads and callbacks).
+        /// `handover`, `callback`, `follow_up`, `import`, `tip`, `lead`.
         pub kind: String,
         pub title: String,
         pub body: Option<String>,
         pub contact_id: Option<Uuid>,
+        pub property_id: Option<Uuid>,
+        /// Who does it; absent while it waits in an office's shark tank.
+        pub assignee_id: Option<Uuid>,
+        /// The office whose shark tank it waits in (a member takes it).
+        pub tank_office_id: Option<Uuid>,
+        /// Due at a time of day (a 30-minute booking in the calendar), not just on a day.
+        pub timed: bool,
+        pub inbox_item: bool,
         pub due_at: Option<DateTime<Utc>>,
         pub done_at: Option<DateTime<Utc>>,
         pub created_at: DateTime<Utc>,
@@ -777,5 +826,217 @@ api_type! {
         /// `public` (by law), `de_facto` (a day off by custom, e.g. Midsummer Eve in Sweden) or
         /// `transferred` (a day off moved by the government, in Russia).
         pub kind: String,
+    }
+}
+
+api_type! {
+    /// A viewing to book. Times are RFC 3339 with an offset, or a local date and time
+    /// (`2026-12-01T10:00`) read in the caller's time zone.
+    pub struct ViewingWrite {
+        pub property_id: Uuid,
+        /// The listing's broker unless given.
+        #[serde(default)]
+        pub broker_id: Option<Uuid>,
+        pub starts_at: String,
+        /// Default: 30 minutes after the start.
+        #[serde(default)]
+        pub ends_at: Option<String>,
+        #[serde(default)]
+        pub note: Option<String>,
+        /// Contacts booked for it (at most 200).
+        #[serde(default)]
+        pub participants: Vec<Uuid>,
+    }
+
+    /// A viewing of a listing with its participants.
+    pub struct Viewing {
+        pub id: Uuid,
+        pub property_id: Uuid,
+        pub property_title: String,
+        pub broker_id: Uuid,
+        pub starts_at: DateTime<Utc>,
+        pub ends_at: DateTime<Utc>,
+        pub note: Option<String>,
+        pub cancelled_at: Option<DateTime<Utc>>,
+        pub participants: Vec<ViewingParticipant>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// A contact booked for a viewing.
+    pub struct ViewingParticipant {
+        pub contact_id: Uuid,
+        /// Empty when the caller may not see the contact.
+        pub display_name: String,
+        /// `booked`, `attended` or `no_show`.
+        pub status: String,
+    }
+
+    /// Book a contact for a viewing, or record whether they came.
+    pub struct AttendanceWrite {
+        /// `booked`, `attended` or `no_show`.
+        pub status: String,
+    }
+
+    /// A bid to record.
+    pub struct BidWrite {
+        pub contact_id: Uuid,
+        /// In whole units of the listing's currency.
+        pub amount: i64,
+        /// When the prospect placed it (RFC 3339 or local); default now.
+        #[serde(default)]
+        pub placed_at: Option<String>,
+        #[serde(default)]
+        pub note: Option<String>,
+    }
+
+    /// A prospect's bid on a listing.
+    pub struct Bid {
+        pub id: Uuid,
+        pub property_id: Uuid,
+        pub property_title: String,
+        pub contact_id: Uuid,
+        /// Empty when the caller may not see the contact.
+        pub display_name: String,
+        pub amount: i64,
+        pub currency: String,
+        pub placed_at: DateTime<Utc>,
+        /// `active`, `accepted`, `rejected` or `withdrawn`.
+        pub status: String,
+        pub note: Option<String>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// Decide a bid.
+    pub struct BidDecision {
+        /// `accepted`, `rejected` or `withdrawn`.
+        pub status: String,
+    }
+
+    /// A customer meeting to book: (1) when, who goes and where, (2) the object, always: an
+    /// existing listing (`property_id`) or a new one made in the same step (`new_property`);
+    /// the client becomes its seller, (3) how the client is told.
+    pub struct MeetingWrite {
+        pub contact_id: Uuid,
+        /// Who goes; the caller unless given.
+        #[serde(default)]
+        pub user_id: Option<Uuid>,
+        /// RFC 3339, or a local date and time read in the caller's time zone.
+        pub starts_at: String,
+        /// Default: an hour after the start.
+        #[serde(default)]
+        pub ends_at: Option<String>,
+        /// Empty: at the client's home.
+        #[serde(default)]
+        pub place: Option<String>,
+        #[serde(default)]
+        pub note: Option<String>,
+        #[serde(default)]
+        pub property_id: Option<Uuid>,
+        #[serde(default)]
+        pub new_property: Option<PropertyWrite>,
+        /// `none`, `email`, `sms` or `both`; default: the caller's last choice, else `none`.
+        #[serde(default)]
+        pub confirmation: Option<String>,
+    }
+
+    /// A customer meeting.
+    pub struct Meeting {
+        pub id: Uuid,
+        pub contact_id: Uuid,
+        pub display_name: String,
+        pub user_id: Uuid,
+        pub property_id: Uuid,
+        pub property_title: String,
+        pub starts_at: DateTime<Utc>,
+        pub ends_at: DateTime<Utc>,
+        /// Absent: at the client's home.
+        pub place: Option<String>,
+        pub note: Option<String>,
+        /// `none`, `email`, `sms` or `both`.
+        pub confirmation: String,
+        /// `booked`, `held` or `cancelled`.
+        pub status: String,
+        /// `assignment` or `no_assignment` (held meetings).
+        pub outcome: Option<String>,
+        /// `broker` or `client` (cancelled meetings).
+        pub cancelled_by: Option<String>,
+        pub cancel_reason: Option<String>,
+        pub created_by: Uuid,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// A booked meeting and what booking it did besides.
+    pub struct MeetingBooked {
+        pub meeting: Meeting,
+        /// The participant's other bookings at that time (a double booking is allowed, and
+        /// said).
+        pub conflicts: Vec<CalendarEntry>,
+        /// Confirmations asked for that cannot go: `no_email` (the client has no email
+        /// address), `no_phone` (no phone number).
+        pub not_sent: Vec<String>,
+        /// The listing made in the same step.
+        pub created_property_id: Option<Uuid>,
+    }
+
+    /// Record a meeting as held, with its outcome, or cancel it.
+    pub struct MeetingChange {
+        /// `held` or `cancelled`.
+        pub status: String,
+        /// For `held`: `assignment` or `no_assignment` (then a follow-up within 3 weeks).
+        #[serde(default)]
+        pub outcome: Option<String>,
+        /// For `cancelled`: `broker` or `client`.
+        #[serde(default)]
+        pub cancelled_by: Option<String>,
+        #[serde(default)]
+        pub reason: Option<String>,
+    }
+
+    /// A callback to plan, for a colleague (`assignee_id`, default the caller) or an office's
+    /// shark tank (`office_id`).
+    pub struct CallbackWrite {
+        pub contact_id: Uuid,
+        /// `YYYY-MM-DD`, today or later, at most two years ahead.
+        pub date: String,
+        /// `HH:MM`: then the callback is a 30-minute booking in the calendar.
+        #[serde(default)]
+        pub time: Option<String>,
+        #[serde(default)]
+        pub property_id: Option<Uuid>,
+        /// Planned while following up this meeting: its listing is the callback's.
+        #[serde(default)]
+        pub meeting_id: Option<Uuid>,
+        #[serde(default)]
+        pub assignee_id: Option<Uuid>,
+        #[serde(default)]
+        pub office_id: Option<Uuid>,
+        #[serde(default)]
+        pub note: Option<String>,
+    }
+
+    /// A booking in a calendar.
+    pub struct CalendarEntry {
+        /// `meeting`, `viewing` or `callback`.
+        pub kind: String,
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub starts_at: DateTime<Utc>,
+        pub ends_at: DateTime<Utc>,
+        /// The client's name or the listing's address; empty when the caller may not see it.
+        pub title: String,
+        pub place: Option<String>,
+        pub contact_id: Option<Uuid>,
+        pub property_id: Option<Uuid>,
+        /// `booked`, `held`, `cancelled` (meetings, viewings), `open` or `done` (callbacks).
+        pub status: String,
+    }
+
+    /// The caller's private calendar feed (iCalendar), to subscribe to from Google Calendar or
+    /// Outlook.
+    pub struct CalendarFeed {
+        /// The feed's address; shown once, when made. Absent otherwise.
+        pub url: Option<String>,
+        pub active: bool,
+        pub created_at: Option<DateTime<Utc>>,
     }
 }

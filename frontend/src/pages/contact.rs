@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::api::{self, enc};
 use crate::i18n::{date_time, money, t};
+use crate::pages::bookings::{BookMeeting, Meetings, PlanCallback};
 use crate::pages::contacts::{kind_badge, phone_link};
 use crate::pages::login::RequireSession;
 
@@ -39,6 +40,9 @@ fn Card() -> impl IntoView {
     });
     let currency = move || api::session().me.get().map(|m| m.company.currency).unwrap_or_default();
     let bump = move || reload.update(|n| *n += 1);
+    // Outcomes of the booking forms outlive the card's redraw after a booking.
+    let booked = RwSignal::new(None);
+    let planned = RwSignal::new(None);
 
     view! {
         {move || match contact.get() {
@@ -83,6 +87,12 @@ fn Card() -> impl IntoView {
                                 <Demands contact_id=s.id demands=c.demands.clone() currency=cur on_done=bump/>
                             </div>
                         </div>
+                        <div class="card">
+                            <h2>{t("meeting.title")}</h2>
+                            <Meetings contact=s.id reload=reload on_done=bump/>
+                        </div>
+                        <BookMeeting contact=c.clone() place=place_query(&c) result=booked on_done=bump/>
+                        <PlanCallback contact=s.id listings=c.properties.iter().map(|p| (p.property_id, p.title.clone())).collect() status=planned on_done=bump/>
                         <HandOver contact_id=s.id place=place_query(&c) on_done=bump/>
                         <SendTip contact_id=s.id on_done=bump/>
                     </section>

@@ -249,7 +249,7 @@ fn ImportView(
             {(status == "checked").then(|| view! {
                 <button id="import-start" class="primary" on:click=start>{tp("import.start", if import.settings.as_ref().is_none_or(|s| s.skip_duplicates) { import.valid } else { import.valid + import.duplicates }, &[])}</button>
             })}
-            {(status == "done").then(|| view! { <p class="ok" id="import-done">{tp("import.created", import.created, &[])}" "<A href="/">{t("nav.contacts")}</A></p> })}
+            {(status == "done").then(|| view! { <p class="ok" id="import-done">{tp("import.created", import.created, &[])}" "<A href="/contacts">{t("nav.contacts")}</A></p> })}
             {import.error.clone().map(|e| view! { <p class="error">{e}</p> })}
             {(!matches!(status.as_str(), "done" | "cancelled")).then(|| view! { <button class="link" on:click=cancel>{t("import.cancel")}</button> })}
             {(!import.problems.is_empty()).then(|| view! {

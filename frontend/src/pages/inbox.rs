@@ -192,6 +192,8 @@ fn NewListingAccept(id: uuid::Uuid, error: RwSignal<Option<String>>) -> impl Int
                 condominium: None,
                 advertised: false,
                 broker_id: None,
+                contract_date: None,
+                access_date: None,
             }),
         };
         leptos::task::spawn_local(async move {
@@ -350,6 +352,7 @@ fn Redistribution() -> impl IntoView {
     let tips = RwSignal::new(String::new());
     let accept = RwSignal::new(String::new());
     let contact = RwSignal::new(String::new());
+    let auto_tips = RwSignal::new(String::new());
     let message = RwSignal::new(None::<Result<(), String>>);
     let hours = |v: Option<u32>| v.map(|h| h.to_string()).unwrap_or_default();
     // Shows the chosen office's settings.
@@ -368,6 +371,7 @@ fn Redistribution() -> impl IntoView {
                 tips.set(hours(r.tips_hours));
                 accept.set(hours(r.accept_leads_hours));
                 contact.set(hours(r.contact_leads_hours));
+                auto_tips.set(hours(r.auto_tip_days));
             }
         });
     });
@@ -388,6 +392,7 @@ fn Redistribution() -> impl IntoView {
             tips_hours: parse(tips.get_untracked()),
             accept_leads_hours: parse(accept.get_untracked()),
             contact_leads_hours: parse(contact.get_untracked()),
+            auto_tip_days: parse(auto_tips.get_untracked()),
         };
         leptos::task::spawn_local(async move {
             let saved = api::put::<_, crm_types::OfficeRouting>(&format!("/api/v1/offices/{id}/routing"), &body).await;
@@ -424,6 +429,7 @@ fn Redistribution() -> impl IntoView {
                 <label>{move || t("redistribution.tips")}<input id="routing-tips" inputmode="numeric" bind:value=tips/></label>
                 <label>{move || t("redistribution.accept")}<input id="routing-accept" inputmode="numeric" bind:value=accept/></label>
                 <label>{move || t("redistribution.contact")}<input id="routing-contact" inputmode="numeric" bind:value=contact/></label>
+                <label>{move || t("redistribution.auto_tips")}<input id="routing-auto-tips" inputmode="numeric" bind:value=auto_tips/></label>
                 <button type="submit" id="save-routing">{move || t("common.save")}</button>
                 {move || message.get().map(|m| match m {
                     Ok(()) => view! { <p class="ok">{t("redistribution.saved")}</p> }.into_any(),

@@ -1,7 +1,7 @@
 //! Listings: the company's list (by status, by broker), a listing's page with its parties,
 //! and the form to create or edit one (details, status, broker).
 
-use crm_types::{ContactSummary, Page, PartyWrite, Property, PropertyWrite, User};
+use crm_types::{Page, PartyWrite, Property, PropertyWrite, User};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::api::{self, Failure, enc};
 use crate::i18n::{date, money, number, t};
+use crate::pages::bookings::{Bids, ContactPicker, Viewings};
 use crate::pages::contacts::{Pager, total_text};
 use crate::pages::login::RequireSession;
 
@@ -141,6 +142,8 @@ fn ListingCard() -> impl IntoView {
                     ("listing.condominium", l.condominium.clone()),
                     ("listing.broker", Some(broker)),
                     ("listing.reference", l.reference.clone()),
+                    ("listing.contract_date", l.contract_date.clone()),
+                    ("listing.access_date", l.access_date.clone()),
                 ]
                 .into_iter()
                 .filter_map(|(k, v)| v.map(|v| (t(k), v)))
@@ -177,6 +180,10 @@ fn ListingCard() -> impl IntoView {
                                 <AddParty listing=l.id on_done=move || reload.update(|n| *n += 1)/>
                             </div>
                         </div>
+                        <div class="grid">
+                            <Viewings listing=l.id/>
+                            <Bids listing=l.id/>
+                        </div>
                     </section>
                 }.into_any()
             }
@@ -187,22 +194,9 @@ fn ListingCard() -> impl IntoView {
 /// Finds a contact by name, phone or email and makes it a seller or buyer of the listing.
 #[component]
 fn AddParty(listing: Uuid, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let q = RwSignal::new(String::new());
     let role = RwSignal::new("seller".to_owned());
     let error = RwSignal::new(None::<String>);
-    let found = LocalResource::new(move || {
-        let text = q.get();
-        async move {
-            if text.trim().chars().count() < 2 {
-                return Vec::new();
-            }
-            api::get::<Page<ContactSummary>>(&format!("/api/v1/contacts?q={}&limit=8", enc(&text)))
-                .await
-                .map(|p| p.items)
-                .unwrap_or_default()
-        }
-    });
-    let add = move |contact_id: Uuid| {
+    let add = move |contact_id: Uuid, _name: String| {
         let body = PartyWrite {
             contact_id,
             role: role.get_untracked(),
@@ -211,7 +205,6 @@ fn AddParty(listing: Uuid, on_done: impl Fn() + Copy + Send + Sync + 'static) ->
             match api::post::<_, Property>(&format!("/api/v1/properties/{listing}/parties"), &body).await {
                 Ok(_) => {
                     error.set(None);
-                    q.set(String::new());
                     on_done();
                 }
                 Err(e) => error.set(Some(e.error.message)),
@@ -225,15 +218,9 @@ fn AddParty(listing: Uuid, on_done: impl Fn() + Copy + Send + Sync + 'static) ->
                     <option value="seller">{move || t("party.seller")}</option>
                     <option value="buyer">{move || t("party.buyer")}</option>
                 </select>
-                <input id="party-search" type="search" maxlength="200" placeholder=move || t("listing.find_contact") prop:value=q on:input=move |ev| q.set(event_target_value(&ev))/>
+                <ContactPicker id="party-search" on_pick=add/>
             </div>
             {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
-            <ul class="choices" id="party-choices">
-                {move || found.get().unwrap_or_default().into_iter().map(|c| {
-                    let id = c.id;
-                    view! { <li><button class="link" on:click=move |_| add(id)>{c.display_name.clone()}" "<span class="muted">{c.phones.first().cloned().unwrap_or_default()}</span></button></li> }
-                }).collect_view()}
-            </ul>
         </div>
     }
 }
@@ -291,6 +278,8 @@ fn ListingForm(initial: Option<Property>) -> impl IntoView {
     let neighbourhood = text(l.as_ref().and_then(|l| l.neighbourhood.clone()));
     let condominium = text(l.as_ref().and_then(|l| l.condominium.clone()));
     let advertised = RwSignal::new(l.as_ref().is_some_and(|l| l.advertised));
+    let contract_date = text(l.as_ref().and_then(|l| l.contract_date.clone()));
+    let access_date = text(l.as_ref().and_then(|l| l.access_date.clone()));
     let broker = RwSignal::new(
         l.as_ref()
             .map(|l| l.broker_id.to_string())
@@ -321,6 +310,8 @@ fn ListingForm(initial: Option<Property>) -> impl IntoView {
             condominium: opt(condominium.get_untracked()),
             advertised: advertised.get_untracked(),
             broker_id: Uuid::parse_str(&broker.get_untracked()).ok(),
+            contract_date: opt(contract_date.get_untracked()),
+            access_date: opt(access_date.get_untracked()),
         };
         leptos::task::spawn_local(async move {
             let result = match id {
@@ -393,6 +384,13 @@ fn ListingForm(initial: Option<Property>) -> impl IntoView {
                     {input("neighbourhood", "listing.neighbourhood", neighbourhood, "text")}
                     {input("condominium", "listing.condominium", condominium, "text")}
                 </div>
+                <Show when=move || status.get() == "sold">
+                    <div class="row">
+                        <label>{move || t("listing.contract_date")}<input id="contract_date" type="date" prop:value=contract_date on:input=move |ev| contract_date.set(event_target_value(&ev))/>{field_error("contract_date")}</label>
+                        <label>{move || t("listing.access_date")}<input id="access_date" type="date" prop:value=access_date on:input=move |ev| access_date.set(event_target_value(&ev))/>{field_error("access_date")}</label>
+                    </div>
+                    <p class="muted">{move || t("listing.access_hint")}</p>
+                </Show>
                 <label class="check"><input type="checkbox" id="advertised" prop:checked=advertised on:change=move |ev| advertised.set(event_target_checked(&ev))/>{move || t("listing.advertised")}</label>
                 {move || failure.get().filter(|f| f.error.field.is_none() || f.status == 403).map(|f| view! { <p class="error">{f.error.message}</p> })}
                 <button id="save-listing" class="primary" type="submit">{move || t("common.save")}</button>

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod areas;
+pub mod bookings;
 pub mod calendar;
 pub mod contact;
 pub mod contact_form;

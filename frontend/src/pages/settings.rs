@@ -1,6 +1,7 @@
-//! One's own settings: the language of the app (and of history and emails), and the password.
+//! One's own settings: the language of the app (and of history and emails), the time zone,
+//! the private calendar feed, and the password.
 
-use crm_types::{Me, MySettings, PasswordChange, TokenPair};
+use crm_types::{CalendarFeed, Me, MySettings, PasswordChange, TokenPair};
 use leptos::prelude::*;
 
 use crate::api;
@@ -17,12 +18,76 @@ fn Settings() -> impl IntoView {
     let language_status = RwSignal::new(None::<Result<(), String>>);
     let choose = move |tag: String| {
         leptos::task::spawn_local(async move {
-            match api::put::<_, Me>("/api/v1/me/settings", &MySettings { locale: tag }).await {
+            match api::put::<_, Me>(
+                "/api/v1/me/settings",
+                &MySettings {
+                    locale: Some(tag),
+                    time_zone: None,
+                },
+            )
+            .await
+            {
                 Ok(me) => {
                     api::set_me(me);
                     language_status.set(Some(Ok(())));
                 }
                 Err(e) => language_status.set(Some(Err(e.error.message))),
+            }
+        });
+    };
+    // Time zones people of our countries work in; any IANA name can be typed.
+    const ZONES: [&str; 10] = [
+        "Europe/Stockholm",
+        "Europe/Prague",
+        "Europe/Moscow",
+        "Europe/Kaliningrad",
+        "Asia/Yekaterinburg",
+        "America/Sao_Paulo",
+        "America/Manaus",
+        "Europe/Oslo",
+        "Europe/Helsinki",
+        "Europe/London",
+    ];
+    let me = move || api::session().me.get();
+    let zone = RwSignal::new(me().filter(|m| m.own_time_zone).map(|m| m.time_zone).unwrap_or_default());
+    let zone_status = RwSignal::new(None::<Result<(), String>>);
+    let save_zone = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = MySettings {
+            locale: None,
+            time_zone: Some(zone.get_untracked()),
+        };
+        leptos::task::spawn_local(async move {
+            match api::put::<_, Me>("/api/v1/me/settings", &body).await {
+                Ok(me) => {
+                    api::set_me(me);
+                    zone_status.set(Some(Ok(())));
+                }
+                Err(e) => zone_status.set(Some(Err(e.error.message))),
+            }
+        });
+    };
+    let feed = RwSignal::new(None::<CalendarFeed>);
+    leptos::task::spawn_local(async move {
+        if let Ok(f) = api::get::<CalendarFeed>("/api/v1/me/calendar-feed").await {
+            feed.set(Some(f));
+        }
+    });
+    let renew = move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(f) = api::post::<_, CalendarFeed>("/api/v1/me/calendar-feed", &()).await {
+                feed.set(Some(f));
+            }
+        });
+    };
+    let revoke = move |_| {
+        leptos::task::spawn_local(async move {
+            if api::delete::<()>("/api/v1/me/calendar-feed").await.is_ok() {
+                feed.set(Some(CalendarFeed {
+                    url: None,
+                    active: false,
+                    created_at: None,
+                }));
             }
         });
     };
@@ -59,6 +124,31 @@ fn Settings() -> impl IntoView {
             {move || language_status.get().map(|s| match s {
                 Ok(()) => view! { <p class="ok" id="language-saved">{t("settings.saved")}</p> }.into_any(),
                 Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            })}
+        </section>
+        <section class="card form">
+            <h2>{move || t("settings.time_zone")}</h2>
+            <form on:submit=save_zone class="row">
+                <input id="time-zone" list="time-zones" maxlength="60" placeholder=move || me().map(|m| format!("{} ({})", t("settings.company_zone"), m.company.time_zone)).unwrap_or_default() prop:value=zone on:input=move |ev| zone.set(event_target_value(&ev))/>
+                <datalist id="time-zones">{ZONES.map(|z| view! { <option value=z></option> })}</datalist>
+                <button id="save-time-zone" type="submit">{move || t("common.save")}</button>
+            </form>
+            <p class="hint">{move || me().map(|m| format!("{}: {}", t("settings.zone_now"), m.time_zone)).unwrap_or_default()}</p>
+            {move || zone_status.get().map(|s| match s {
+                Ok(()) => view! { <p class="ok" id="zone-saved">{t("settings.saved")}</p> }.into_any(),
+                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            })}
+        </section>
+        <section class="card form" id="calendar-feed">
+            <h2>{move || t("settings.feed")}</h2>
+            <p class="hint">{move || t("settings.feed_hint")}</p>
+            {move || feed.get().map(|f| view! {
+                {f.url.clone().map(|u| view! { <p><input id="feed-url" readonly value=u.clone()/></p><p class="warning">{t("settings.feed_once")}</p> })}
+                {(f.active && f.url.is_none()).then(|| view! { <p class="muted" id="feed-active">{t("settings.feed_active")}</p> })}
+                <div class="row">
+                    <button id="feed-renew" on:click=renew>{if f.active { t("settings.feed_renew") } else { t("settings.feed_make") }}</button>
+                    {f.active.then(|| view! { <button id="feed-revoke" on:click=revoke>{t("settings.feed_revoke")}</button> })}
+                </div>
             })}
         </section>
         <section class="card form">

@@ -313,6 +313,8 @@ async fn listings(store: &Store, company: &Company, ids: &[ContactId], count: us
             condominium: None,
             advertised: true,
             broker_id: Some(broker.id),
+            contract_date: None,
+            access_date: None,
         };
         let p = store.create_property(&viewer, &data, "SEK").await.expect("listing");
         for role in [PartyRole::Seller, PartyRole::Buyer] {

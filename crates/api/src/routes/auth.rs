@@ -109,24 +109,51 @@ async fn change_password(state: web::Data<AppState>, auth: Auth, body: Valid<Pas
     Ok(web::Json(pair(&state, user, refresh_token).await?))
 }
 
-/// Change one's own settings: the language of the app and of the emails and history one reads.
+/// Change one's own settings: the language of the app and of the emails and history one reads,
+/// and the time zone one's times are shown and typed in.
 #[utoipa::path(tag = "auth", request_body = MySettings, responses(
     (status = 200, body = Me),
-    (status = 422, body = ErrorBody, description = "Not a supported language (`invalid_locale`)"),
+    (status = 422, body = ErrorBody, description = "Not a supported language (`invalid_locale`) or not a time zone (`invalid_time_zone`)"),
 ), security(("bearer" = []), ("api_key" = [])))]
 #[put("/me/settings")]
 async fn settings(state: web::Data<AppState>, auth: Auth, body: Valid<MySettings>) -> ApiResult<web::Json<Me>> {
-    let locale = crm_domain::i18n::Locale::parse(&body.locale).ok_or_else(|| {
-        crate::error::ApiError::invalid(
-            "invalid_locale",
-            "locale",
-            format!(
-                "'{}' is not one of the app's languages (en-GB, sv-SE, cs-CZ, ru-RU, pt-BR)",
-                body.locale
-            ),
-        )
-    })?;
-    state.store.set_locale(auth.company.id, auth.user.id, locale.tag()).await?;
+    let locale = body
+        .locale
+        .as_deref()
+        .map(|l| {
+            crm_domain::i18n::Locale::parse(l).ok_or_else(|| {
+                crate::error::ApiError::invalid(
+                    "invalid_locale",
+                    "locale",
+                    format!("'{l}' is not one of the app's languages (en-GB, sv-SE, cs-CZ, ru-RU, pt-BR)"),
+                )
+            })
+        })
+        .transpose()?;
+    let zone = body
+        .time_zone
+        .as_deref()
+        .map(str::trim)
+        .map(|z| {
+            if z.is_empty() {
+                Ok(None)
+            } else {
+                crm_domain::calendar::parse_time_zone(z).map(Some).ok_or_else(|| {
+                    crate::error::ApiError::invalid(
+                        "invalid_time_zone",
+                        "time_zone",
+                        format!("'{z}' is not an IANA time zone such as Europe/Stockholm"),
+                    )
+                })
+            }
+        })
+        .transpose()?;
+    if let Some(l) = locale {
+        state.store.set_locale(auth.company.id, auth.user.id, l.tag()).await?;
+    }
+    if let Some(z) = zone {
+        state.store.set_user_time_zone(auth.company.id, auth.user.id, z).await?;
+    }
     let user = state.store.user(auth.company.id, auth.user.id).await?;
     let dir = state.store.directory(auth.company.id).await?;
     Ok(web::Json(views::me(&user, &auth.company, &dir)))

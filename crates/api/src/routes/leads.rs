@@ -765,6 +765,7 @@ fn routing_view(r: crm_store::leads::OfficeRouting) -> OfficeRouting {
         tips_hours: r.limits.tips_hours,
         accept_leads_hours: r.limits.accept_leads_hours,
         contact_leads_hours: r.limits.contact_leads_hours,
+        auto_tip_days: r.auto_tip_days,
     }
 }
 
@@ -804,6 +805,7 @@ async fn put_routing(
             accept_leads_hours: body.accept_leads_hours,
             contact_leads_hours: body.contact_leads_hours,
         },
+        auto_tip_days: body.auto_tip_days,
     };
     Ok(web::Json(routing_view(
         state.store.save_office_routing(auth.company.id, OfficeId(*id), routing).await?,

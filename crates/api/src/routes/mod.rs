@@ -2,12 +2,14 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bookings;
 pub mod calendar;
 pub mod contacts;
 pub mod focus;
 pub mod health;
 pub mod imports;
 pub mod leads;
+pub mod optout;
 pub mod properties;
 pub mod tasks;
 
@@ -24,6 +26,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     leads::configure(cfg);
     tasks::configure(cfg);
     calendar::configure(cfg);
+    bookings::configure(cfg);
+    optout::configure(cfg);
 }
 
 /// Default and largest page sizes.

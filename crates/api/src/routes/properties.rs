@@ -104,6 +104,8 @@ pub(crate) fn parse_property(w: &PropertyWrite, default_country: Country) -> Api
         condominium: optional(&w.condominium),
         advertised: w.advertised,
         broker_id: w.broker_id.map(UserId),
+        contract_date: crate::time::opt_date("contract_date", &w.contract_date)?,
+        access_date: crate::time::opt_date("access_date", &w.access_date)?,
     })
 }
 

@@ -108,7 +108,16 @@ impl Store {
             "link": format!("{}/contacts/{id}", app_url.trim_end_matches('/')),
         });
         let title = lang.render("task.handover", &params);
-        crate::tasks::create_task(&txn, company, receiver.id, "handover", &title, note, Some(id), Some(Utc::now())).await?;
+        crate::tasks::create_task(
+            &txn,
+            company,
+            crate::tasks::NewTask {
+                body: note,
+                contact: Some(id),
+                ..crate::tasks::NewTask::new(receiver.id, "handover", &title)
+            },
+        )
+        .await?;
         if email.unwrap_or(receiver.notify_email) {
             crate::outbox::queue_email(
                 &txn,

@@ -12,6 +12,7 @@ pub struct Model {
     pub locale: String,
     pub currency: String,
     pub created_at: DateTimeUtc,
+    pub time_zone: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

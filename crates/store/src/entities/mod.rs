@@ -2,6 +2,8 @@
 //! lives outside this folder; repositories never hand these models out.
 
 pub mod api_keys;
+pub mod bids;
+pub mod calendar_feeds;
 pub mod companies;
 pub mod contact_counts;
 pub mod contact_tokens;
@@ -17,6 +19,7 @@ pub mod inbox_items;
 pub mod job_runs;
 pub mod lead_sources;
 pub mod logins;
+pub mod meetings;
 pub mod office_routing;
 pub mod offices;
 pub mod outbox;
@@ -26,3 +29,5 @@ pub mod refresh_tokens;
 pub mod tasks;
 pub mod timeline_entries;
 pub mod users;
+pub mod viewing_participants;
+pub mod viewings;

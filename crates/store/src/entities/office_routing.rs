@@ -15,6 +15,7 @@ pub struct Model {
     pub accept_leads_hours: Option<i32>,
     pub contact_leads_hours: Option<i32>,
     pub updated_at: DateTimeUtc,
+    pub auto_tip_days: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,8 @@ pub struct Model {
     pub condominium: Option<String>,
     pub advertised: bool,
     pub broker_id: Uuid,
+    pub contract_date: Option<Date>,
+    pub access_date: Option<Date>,
     pub office_id: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

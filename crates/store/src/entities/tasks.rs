@@ -18,6 +18,10 @@ pub struct Model {
     pub done_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub done: bool,
+    pub property_id: Option<Uuid>,
+    pub tank_office_id: Option<Uuid>,
+    pub timed: bool,
+    pub origin: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,8 @@ pub struct Model {
     pub locale: String,
     pub created_at: DateTimeUtc,
     pub tokens_valid_after: Option<DateTimeUtc>,
+    pub time_zone: Option<String>,
+    pub booking_confirmation: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
