@@ -410,3 +410,126 @@ async fn redistribution_with_two_instances_on_postgres() {
 async fn redistribution_on_sqlite() {
     redistribution_passes_each_item_on_once(Backend::Sqlite, 1).await;
 }
+
+/// Automatic tips after viewings, run by the job runner of `instances` servers at once: each
+/// participant living in another broker's focus area is tipped to that broker exactly once;
+/// nobody who did not come, lives nowhere covered, or was tipped by hand is tipped.
+async fn viewing_participants_are_tipped_once(backend: Backend, instances: usize) {
+    let db = fresh_database(backend).await;
+    let out = crm_command(
+        &[
+            "create-company", "--name", "Tips AB", "--country", "SE", "--admin-name", "Ada Admin",
+            "--admin-email", "ada@tips.example", "--admin-password", "ada-password-1",
+        ],
+        &db,
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let env = [("CRM_JOB_AUTO_TIPS_SECONDS", "1")];
+    let mut servers = Vec::new();
+    for _ in 0..instances {
+        servers.push(CrmProcess::serve(&db, &env).await);
+    }
+    let address = servers[0].address.clone();
+    let admin = Client::sign_in(&address, "ada@tips.example", "ada-password-1").await;
+    let office = admin.get("/api/v1/me").await["office_id"].as_str().unwrap().to_owned();
+    let mut ids = Vec::new();
+    for name in ["bo", "cy"] {
+        let (status, user) = admin
+            .post(
+                "/api/v1/users",
+                json!({"name": name, "email": format!("{name}@tips.example"), "password": "password-123", "role": "broker", "office_id": office,
+                       "permissions": {"work_with_clients": true, "offer_scope": "company", "demand_scope": "company", "export": false, "admin": false}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{user}");
+        ids.push(user["id"].as_str().unwrap().to_owned());
+    }
+    let bo = Client::sign_in(&address, "bo@tips.example", "password-123").await;
+    let cy = Client::sign_in(&address, "cy@tips.example", "password-123").await;
+    // Cy's area: a square around Bromma.
+    let (status, _) = admin
+        .post(
+            "/api/v1/focus-areas",
+            json!({"name": "Bromma", "user_id": ids[1], "geometry": {"type": "Polygon", "coordinates": [[[17.9, 59.3], [18.0, 59.3], [18.0, 59.4], [17.9, 59.4], [17.9, 59.3]]]}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, listing) = bo
+        .post("/api/v1/properties", json!({"kind": "house", "status": "for_sale", "street": "Ekvägen 1", "city": "Stockholm"}))
+        .await;
+    let mut people = Vec::new();
+    for (i, (lat, lon)) in [(59.35, 17.95); 6].into_iter().chain([(57.7, 11.97)]).enumerate() {
+        let (_, c) = bo
+            .post(
+                "/api/v1/contacts",
+                json!({"kind": "standard", "first_name": format!("Visitor{i}"), "last_name": "Ek", "phones": [format!("070-111 22 {:02}", i)], "lat": lat, "lon": lon}),
+            )
+            .await;
+        people.push(c["id"].as_str().unwrap().to_owned());
+    }
+    let two_days_ago = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    let (status, viewing) = bo
+        .post(
+            "/api/v1/viewings",
+            json!({"property_id": listing["id"], "starts_at": two_days_ago, "participants": people}),
+        )
+        .await;
+    assert_eq!(status, 201, "{viewing}");
+    let vid = viewing["id"].as_str().unwrap();
+    // One did not come; one was tipped to Cy by hand after the viewing.
+    let no_show = bo
+        .http
+        .put(format!("{address}/api/v1/viewings/{vid}/participants/{}", people[4]))
+        .bearer_auth(&bo.token)
+        .json(&json!({"status": "no_show"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_show.status(), 200);
+    let (status, _) = bo
+        .post(&format!("/api/v1/contacts/{}/tips", people[5]), json!({"to_user_id": ids[1], "note": "by hand"}))
+        .await;
+    assert_eq!(status, 201);
+    // The office turns automatic tips on: one day after a viewing.
+    let routing = admin
+        .http
+        .put(format!("{address}/api/v1/offices/{office}/routing"))
+        .bearer_auth(&admin.token)
+        .json(&json!({"auto_tip_days": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(routing.status(), 200);
+    let tips = || async {
+        cy.get("/api/v1/inbox?box=mine&limit=50").await["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "tip")
+            .cloned()
+            .collect::<Vec<Value>>()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while tips().await.len() < 5 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A few more runs of every instance: nothing more comes.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got = tips().await;
+    assert_eq!(got.len(), 5, "four automatic tips and the one by hand: {got:#?}");
+    let automatic: Vec<&Value> = got.iter().filter(|t| t["message"].as_str().is_some_and(|m| m.starts_with("Automatiskt tips"))).collect();
+    assert_eq!(automatic.len(), 4, "{got:#?}");
+    let tipped: std::collections::HashSet<&str> = automatic.iter().map(|t| t["contact_id"].as_str().unwrap()).collect();
+    assert_eq!(tipped, people[..4].iter().map(String::as_str).collect());
+}
+
+#[tokio::test]
+async fn automatic_tips_with_two_instances_on_postgres() {
+    viewing_participants_are_tipped_once(Backend::Postgres, 2).await;
+}
+
+#[tokio::test]
+async fn automatic_tips_on_sqlite() {
+    viewing_participants_are_tipped_once(Backend::Sqlite, 1).await;
+}

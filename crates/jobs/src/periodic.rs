@@ -20,7 +20,7 @@ pub struct Periodic {
 }
 
 /// Every periodic job, with its default period (a setting: `CRM_JOB_<NAME>_SECONDS`).
-pub const PERIODIC_JOBS: [Periodic; 3] = [
+pub const PERIODIC_JOBS: [Periodic; 4] = [
     Periodic {
         name: "housekeeping",
         default_every: Duration::from_secs(3600),
@@ -30,6 +30,11 @@ pub const PERIODIC_JOBS: [Periodic; 3] = [
         name: "redistribution",
         default_every: Duration::from_secs(60),
         about: "passes tips and leads not taken care of within their office's time limit to the office's redistributor",
+    },
+    Periodic {
+        name: "auto_tips",
+        default_every: Duration::from_secs(300),
+        about: "tips viewing participants to the broker whose focus area holds their home, once their office's delay has passed",
     },
     Periodic {
         name: "statistics",
@@ -53,6 +58,10 @@ async fn execute(store: &Store, name: &str) -> anyhow::Result<String> {
         "redistribution" => {
             let moved = store.redistribute_due(Utc::now()).await?;
             Ok(format!("{moved} items passed on to redistributors"))
+        }
+        "auto_tips" => {
+            let sent = store.auto_tips_due(Utc::now()).await?;
+            Ok(format!("{sent} automatic tips after viewings"))
         }
         "statistics" => {
             store.recount_contacts().await?;

@@ -1348,3 +1348,147 @@ impl Store {
             .ok_or(StoreError::NotFound("task"))
     }
 }
+
+/// Viewings further back than this past their office's delay are not looked at again (their
+/// participants were handled, or the job was down for two weeks).
+const AUTO_TIP_LOOKBACK_DAYS: i64 = 14;
+
+impl Store {
+    /// Automatic tips after viewings, for offices that set a delay: a participant (booked or
+    /// attended) whose home lies in another broker's focus area, and whom nobody tipped by hand
+    /// since the viewing, is tipped to that broker once the delay has passed. Each participant is
+    /// looked at once: a mark taken in the tip's own transaction makes two instances running this
+    /// at once tip nobody twice. Returns how many tips were sent.
+    pub async fn auto_tips_due(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        use crate::entities::office_routing;
+        let settings = office_routing::Entity::find()
+            .filter(office_routing::Column::AutoTipDays.is_not_null())
+            .all(&self.db)
+            .await?;
+        let mut sent = 0;
+        for s in settings {
+            let company = CompanyId(s.company_id);
+            let days = i64::from(s.auto_tip_days.unwrap_or(1).clamp(1, crm_domain::leads::MAX_AUTO_TIP_DAYS as i32));
+            let cutoff = now - Duration::days(days);
+            let org = self.org_snapshot(company).await?;
+            let brokers: Vec<Uuid> = org.users.iter().filter(|u| u.office_id.0 == s.office_id).map(|u| u.id.0).collect();
+            if brokers.is_empty() {
+                continue;
+            }
+            let due = viewings::Entity::find()
+                .filter(viewings::Column::CompanyId.eq(company.0))
+                .filter(viewings::Column::BrokerId.is_in(brokers))
+                .filter(viewings::Column::CancelledAt.is_null())
+                .filter(viewings::Column::StartsAt.lte(cutoff))
+                .filter(viewings::Column::StartsAt.gt(cutoff - Duration::days(AUTO_TIP_LOOKBACK_DAYS)))
+                .limit(MAX_ENTRIES)
+                .all(&self.db)
+                .await?;
+            for v in due {
+                let people = viewing_participants::Entity::find()
+                    .filter(viewing_participants::Column::CompanyId.eq(company.0))
+                    .filter(viewing_participants::Column::ViewingId.eq(v.id))
+                    .filter(viewing_participants::Column::AutoTipAt.is_null())
+                    .filter(viewing_participants::Column::Status.ne(Attendance::NoShow.as_str()))
+                    .all(&self.db)
+                    .await?;
+                for p in people {
+                    if self.auto_tip(&org, company, &v, ContactId(p.contact_id), now).await? {
+                        sent += 1;
+                    }
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    async fn auto_tip(
+        &self,
+        org: &crate::snapshot::OrgSnapshot,
+        company: CompanyId,
+        v: &viewings::Model,
+        contact: ContactId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        use crate::entities::{contacts, inbox_items};
+        use crm_domain::leads::{Assignee, Flow, Status};
+        // Everything that needs no lock is read before the write transaction.
+        let record = contacts::Entity::find_by_id((company.0, contact.0))
+            .one(&self.db)
+            .await?
+            .map(crate::contacts::to_record);
+        let broker = UserId(v.broker_id);
+        let target = record.as_ref().and_then(|c| c.data.location).and_then(|point| {
+            crm_domain::routing::suggest(point, &org.coverage.users)
+                .into_iter()
+                .map(|a| a.key.user)
+                .find(|u| *u != broker && org.users.iter().any(|x| x.id == *u && x.active && x.permissions.work_with_clients))
+        });
+        let receiver = target.and_then(|t| org.users.iter().find(|u| u.id == t));
+        let redistribute_at = match target {
+            Some(t) => self.due_for(company, Flow::Tip, Status::Open, Assignee::User(t), now).await?,
+            None => None,
+        };
+        let listing = listing(&self.db, company, PropertyId(v.property_id)).await?;
+        let txn = self.write().await?;
+        let claimed = viewing_participants::Entity::update_many()
+            .col_expr(viewing_participants::Column::AutoTipAt, Expr::value(Some(now)))
+            .filter(viewing_participants::Column::CompanyId.eq(company.0))
+            .filter(viewing_participants::Column::ViewingId.eq(v.id))
+            .filter(viewing_participants::Column::ContactId.eq(contact.0))
+            .filter(viewing_participants::Column::AutoTipAt.is_null())
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected == 0 {
+            // Another instance took this participant.
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        let (Some(c), Some(to)) = (record, receiver) else {
+            txn.commit().await?;
+            return Ok(false);
+        };
+        let tipped_by_hand = inbox_items::Entity::find()
+            .filter(inbox_items::Column::CompanyId.eq(company.0))
+            .filter(inbox_items::Column::Kind.eq("tip"))
+            .filter(inbox_items::Column::ContactId.eq(contact.0))
+            .filter(inbox_items::Column::CreatedAt.gte(v.starts_at))
+            .count(&txn)
+            .await?
+            > 0;
+        if tipped_by_hand {
+            txn.commit().await?;
+            return Ok(false);
+        }
+        let lang = Locale::parse(&to.locale).unwrap_or(Locale::En);
+        let zone = to.zone(&crate::org::to_company(
+            companies::Entity::find_by_id(company.0)
+                .one(&txn)
+                .await?
+                .ok_or(StoreError::NotFound("company"))?,
+        )?);
+        let from = org.users.iter().find(|u| u.id == broker).map(|u| u.name.clone()).unwrap_or_default();
+        let note = lang.render(
+            "tip.after_viewing",
+            &json!({"contact": c.data.display_name(), "listing": listing_title(&listing), "at": when(v.starts_at, zone), "broker": from}),
+        );
+        inbox_items::Entity::insert(inbox_items::ActiveModel {
+            sender_id: Set(Some(broker.0)),
+            message: Set(Some(note.clone())),
+            redistribute_at: Set(redistribute_at),
+            ..crate::leads::new_item(company, Uuid::now_v7(), Flow::Tip, Status::Open, Assignee::User(to.id), Some(contact), now)
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        add_timeline(
+            &txn,
+            company,
+            contact,
+            TimelineEvent::new("tip_sent", json!({"to": to.name, "note": note, "automatic": true})),
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+}

@@ -174,7 +174,7 @@ fn to_item(m: inbox_items::Model) -> InboxItem {
 
 /// A new open (or spam, or information-only) item's row: the assignee's columns filled from
 /// `to`, nothing decided yet. Callers set what is theirs (source, sender, routing, …).
-fn new_item(
+pub(crate) fn new_item(
     company: CompanyId,
     id: Uuid,
     flow: Flow,
@@ -1149,7 +1149,7 @@ impl Store {
     }
 
     /// When a new item goes to its office's redistributor, if that office redistributes its kind.
-    async fn due_for(
+    pub(crate) async fn due_for(
         &self,
         company: CompanyId,
         flow: Flow,
