@@ -105,11 +105,125 @@ fn Nav() -> impl IntoView {
                     <A href="/lead-sources">{move || t("nav.sources")}</A>
                 </Show>
                 <span class="spacer"></span>
+                <Bell/>
                 <A href="/settings" attr:class="who" attr:id="who">
                     {move || session.me.get().map(|m| format!("{} · {}", m.name, m.office_name)).unwrap_or_default()}
                 </A>
                 <button class="link" id="sign-out" on:click=move |_| api::sign_out()>{move || t("nav.signout")}</button>
             </nav>
         </Show>
+    }
+}
+
+/// The bell: unread notifications, and the latest ones in a list that opens under it.
+#[component]
+fn Bell() -> impl IntoView {
+    use crm_types::{Notification, NotificationCounts, NotificationsRead, Slice};
+    let session = api::session();
+    let open = RwSignal::new(false);
+    let unread = LocalResource::new(move || {
+        session.changed.get();
+        async move {
+            api::get::<NotificationCounts>("/api/v1/notifications/counts")
+                .await
+                .map(|c| c.unread)
+                .unwrap_or(0)
+        }
+    });
+    // Looked at again every minute, so notices from colleagues show without reloading.
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if session.me.get_untracked().is_some() {
+                unread.refetch();
+            }
+        },
+        std::time::Duration::from_secs(60),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    let items = LocalResource::new(move || {
+        let shown = open.get();
+        session.changed.get();
+        async move {
+            if !shown {
+                return Vec::new();
+            }
+            api::get::<Slice<Notification>>("/api/v1/notifications?limit=15")
+                .await
+                .map(|s| s.items)
+                .unwrap_or_default()
+        }
+    });
+    let read_all = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = api::post::<_, ()>(
+                "/api/v1/notifications/read",
+                &NotificationsRead {
+                    ids: Vec::new(),
+                    all: true,
+                },
+            )
+            .await;
+            api::touch();
+        });
+    };
+    let follow = move |n: Notification| {
+        leptos::task::spawn_local(async move {
+            if n.read_at.is_none() {
+                let _ = api::post::<_, ()>(
+                    "/api/v1/notifications/read",
+                    &NotificationsRead {
+                        ids: vec![n.id],
+                        all: false,
+                    },
+                )
+                .await;
+            }
+            open.set(false);
+            api::touch();
+            if let Some(link) = n.link {
+                api::go(&link);
+            }
+        });
+    };
+    view! {
+        <div class="bell">
+            <button class="link" id="bell" on:click=move |_| open.update(|o| *o = !*o) title=move || t("notifications.title")>
+                "🔔"
+                {move || unread.get().filter(|n| *n > 0).map(|n| view! { <span class="count overdue" id="bell-count">{number(n as f64)}</span> })}
+            </button>
+            <Show when=move || open.get()>
+                <div class="bell-list card" id="bell-list">
+                    <header class="row">
+                        <strong>{move || t("notifications.title")}</strong>
+                        <span class="spacer"></span>
+                        <button class="link" id="bell-read-all" on:click=read_all>{move || t("notifications.read_all")}</button>
+                    </header>
+                    {move || {
+                        let list = items.get().unwrap_or_default();
+                        if list.is_empty() {
+                            view! { <p class="muted">{t("notifications.none")}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul>{list.into_iter().map(|n| {
+                                    let unread = n.read_at.is_none();
+                                    let when = i18n::date_time(&n.created_at);
+                                    let (title, body) = (n.title.clone(), n.body.clone());
+                                    view! {
+                                        <li class:unread=unread>
+                                            <button class="link" on:click=move |_| follow(n.clone())>
+                                                <strong>{title}</strong>
+                                                {body.map(|b| view! { <span class="muted">" — "{b}</span> })}
+                                                <br/><span class="muted">{when}</span>
+                                            </button>
+                                        </li>
+                                    }
+                                }).collect_view()}</ul>
+                            }.into_any()
+                        }
+                    }}
+                </div>
+            </Show>
+        </div>
     }
 }

@@ -2,7 +2,8 @@
 //! callbacks (tasks with an optional time of day and listing; a callback may wait in an office's
 //! shark tank until a member takes it). Listings get their contract and access dates, users and
 //! companies a time zone, users the confirmation choice of their last booking, and each user a
-//! private calendar feed. Messages to a contact name the contact (their unsubscribe link), and
+//! private calendar feed, in-app notifications and the channels they choose per kind of notice
+//! (and a mobile number for notices by SMS). Messages to a contact name the contact (their unsubscribe link), and
 //! offices set the delay of automatic tips after viewings.
 
 use sea_orm_migration::prelude::*;
@@ -63,7 +64,7 @@ fn time_null(name: &str) -> ColumnDef {
     col(name).timestamp_with_time_zone().null().to_owned()
 }
 
-const ADDED: [(&str, &str); 11] = [
+const ADDED: [(&str, &str); 12] = [
     ("tasks", "property_id"),
     ("tasks", "tank_office_id"),
     ("tasks", "timed"),
@@ -75,6 +76,7 @@ const ADDED: [(&str, &str); 11] = [
     ("companies", "time_zone"),
     ("outbox", "contact_id"),
     ("office_routing", "auto_tip_days"),
+    ("users", "phone"),
 ];
 
 #[async_trait::async_trait]
@@ -145,6 +147,31 @@ impl MigrationTrait for Migration {
                 &["id"],
             ),
             table(
+                "notifications",
+                vec![
+                    uuid("id"),
+                    uuid("user_id"),
+                    text("kind"),
+                    text("title"),
+                    text_null("body"),
+                    text_null("link"),
+                    time("created_at"),
+                    time_null("read_at"),
+                ],
+                &["id"],
+            ),
+            table(
+                "notice_prefs",
+                vec![
+                    uuid("user_id"),
+                    text("kind"),
+                    col("in_app").boolean().not_null().to_owned(),
+                    col("email").boolean().not_null().to_owned(),
+                    col("sms").boolean().not_null().to_owned(),
+                ],
+                &["user_id", "kind"],
+            ),
+            table(
                 "calendar_feeds",
                 vec![uuid("user_id"), text("token_hash"), time("created_at")],
                 &["user_id"],
@@ -165,6 +192,7 @@ impl MigrationTrait for Migration {
             col("time_zone").string().null().to_owned(),
             col("contact_id").uuid().null().to_owned(),
             col("auto_tip_days").integer().null().to_owned(),
+            col("phone").string().null().to_owned(),
         ];
         for ((table, _), mut c) in ADDED.into_iter().zip(added) {
             manager
@@ -179,6 +207,7 @@ impl MigrationTrait for Migration {
             index("bids", "bids_contact", &["contact_id"]),
             index("meetings", "meetings_user", &["user_id", "starts_at"]),
             index("meetings", "meetings_contact", &["contact_id", "starts_at"]),
+            index("notifications", "notifications_user", &["user_id", "created_at", "id"]),
             index("tasks", "tasks_calendar", &["assignee_id", "timed", "due_at"]),
             index("tasks", "tasks_tank", &["tank_office_id", "done", "due_at", "id"]),
             // A task made by a rule (a follow-up of a meeting, a viewing, an access date) names
@@ -202,7 +231,15 @@ impl MigrationTrait for Migration {
                 .alter_table(Table::alter().table(Alias::new(table)).drop_column(Alias::new(column)).to_owned())
                 .await?;
         }
-        for t in ["viewings", "viewing_participants", "bids", "meetings", "calendar_feeds"] {
+        for t in [
+            "viewings",
+            "viewing_participants",
+            "bids",
+            "meetings",
+            "calendar_feeds",
+            "notifications",
+            "notice_prefs",
+        ] {
             manager
                 .drop_table(Table::drop().table(Alias::new(t)).if_exists().to_owned())
                 .await?;

@@ -368,6 +368,15 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     language.select_by_value("en-GB").await.unwrap();
     wait_text(client, "nav.top", "Contacts").await;
     shot(client, "10-settings-english").await;
+    // Notices: tips by SMS too, to a Czech mobile; the bell has nothing yet.
+    type_into(client, "#notice-phone", "601 234 568").await;
+    click(client, "#notice-settings tr[data-kind='tip'] input.sms").await;
+    click(client, "#save-notices").await;
+    wait_text(client, "#notice-settings", "Saved").await;
+    assert_eq!(value(client, "#notice-phone").await, "+420601234568");
+    click(client, "#bell").await;
+    wait_text(client, "#bell-list", "Nothing new.").await;
+    click(client, "#bell").await;
 
     // A focus area drawn on the map (no tiles load here: the polygons draw on a plain
     // background), then "who covers this place" for the map's centre.

@@ -418,8 +418,17 @@ async fn viewing_participants_are_tipped_once(backend: Backend, instances: usize
     let db = fresh_database(backend).await;
     let out = crm_command(
         &[
-            "create-company", "--name", "Tips AB", "--country", "SE", "--admin-name", "Ada Admin",
-            "--admin-email", "ada@tips.example", "--admin-password", "ada-password-1",
+            "create-company",
+            "--name",
+            "Tips AB",
+            "--country",
+            "SE",
+            "--admin-name",
+            "Ada Admin",
+            "--admin-email",
+            "ada@tips.example",
+            "--admin-password",
+            "ada-password-1",
         ],
         &db,
         &[],
@@ -456,7 +465,10 @@ async fn viewing_participants_are_tipped_once(backend: Backend, instances: usize
         .await;
     assert_eq!(status, 201);
     let (_, listing) = bo
-        .post("/api/v1/properties", json!({"kind": "house", "status": "for_sale", "street": "Ekvägen 1", "city": "Stockholm"}))
+        .post(
+            "/api/v1/properties",
+            json!({"kind": "house", "status": "for_sale", "street": "Ekvägen 1", "city": "Stockholm"}),
+        )
         .await;
     let mut people = Vec::new();
     for (i, (lat, lon)) in [(59.35, 17.95); 6].into_iter().chain([(57.7, 11.97)]).enumerate() {
@@ -488,7 +500,10 @@ async fn viewing_participants_are_tipped_once(backend: Backend, instances: usize
         .unwrap();
     assert_eq!(no_show.status(), 200);
     let (status, _) = bo
-        .post(&format!("/api/v1/contacts/{}/tips", people[5]), json!({"to_user_id": ids[1], "note": "by hand"}))
+        .post(
+            &format!("/api/v1/contacts/{}/tips", people[5]),
+            json!({"to_user_id": ids[1], "note": "by hand"}),
+        )
         .await;
     assert_eq!(status, 201);
     // The office turns automatic tips on: one day after a viewing.
@@ -518,7 +533,10 @@ async fn viewing_participants_are_tipped_once(backend: Backend, instances: usize
     tokio::time::sleep(Duration::from_secs(3)).await;
     let got = tips().await;
     assert_eq!(got.len(), 5, "four automatic tips and the one by hand: {got:#?}");
-    let automatic: Vec<&Value> = got.iter().filter(|t| t["message"].as_str().is_some_and(|m| m.starts_with("Automatiskt tips"))).collect();
+    let automatic: Vec<&Value> = got
+        .iter()
+        .filter(|t| t["message"].as_str().is_some_and(|m| m.starts_with("Automatiskt tips")))
+        .collect();
     assert_eq!(automatic.len(), 4, "{got:#?}");
     let tipped: std::collections::HashSet<&str> = automatic.iter().map(|t| t["contact_id"].as_str().unwrap()).collect();
     assert_eq!(tipped, people[..4].iter().map(String::as_str).collect());

@@ -1,6 +1,7 @@
 //! Messages to clients through the running server's job runner, on SQLite and PostgreSQL: the
 //! one-click unsubscribe (RFC 8058) in every message to a contact, and text messages through an
-//! HTTP SMS gateway (46elks and Twilio presets) that refuses first and then accepts.
+//! HTTP SMS gateway (46elks and Twilio presets) that refuses first and then accepts; notices to
+//! users in the app, by email and by SMS as each user chose per kind.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 on_both_databases!(
     messages_to_clients_carry_a_one_click_unsubscribe,
     texts_reach_the_gateway_once_after_it_refused,
+    notices_reach_users_through_the_channels_they_chose,
 );
 
 async fn broker_with_client(app: &TestApp, email: Option<&str>) -> (String, String, String) {
@@ -192,4 +194,105 @@ fn base64_encode(text: &str) -> String {
         }
     }
     out
+}
+
+async fn notices_reach_users_through_the_channels_they_chose(backend: Backend) {
+    let smtp = smtp_server().await;
+    let gateway = sms_server(0).await;
+    let preset = SmsGateway::preset("46elks", "u", "p", "CRM").unwrap();
+    let sms_url = preset.url.replace("https://api.46elks.com", &gateway.url);
+    let app = spawn_app_with(backend, |c| {
+        c.jobs.smtp_url = Some(smtp.url.clone());
+        c.jobs.sms = Some(SmsGateway {
+            url: sms_url,
+            ..preset.clone()
+        });
+    })
+    .await;
+    let (anna, eva, _) = broker_with_client(&app, None).await;
+    let admin = app.admin_token().await;
+    let l = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            &json!({"name": "Lars Holm", "email": "lars@test.example", "password": "password-123", "role": "broker", "office_id": app.admin.office_id, "locale": "en-GB",
+                    "permissions": {"work_with_clients": true, "offer_scope": "own", "demand_scope": "own", "export": false, "admin": false}}),
+        )
+        .await;
+    let lars_id = l.body["id"].as_str().unwrap().to_owned();
+    let lars = app.login("lars@test.example", "password-123").await;
+
+    // Defaults: everything in the app, nothing by SMS.
+    let defaults = app.get("/api/v1/me/notices", &lars).await;
+    assert_eq!(defaults.body["kinds"].as_array().unwrap().len(), 4, "{}", defaults.body);
+    assert!(
+        defaults.body["kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["in_app"] == true && k["sms"] == false)
+    );
+    // Lars wants tips in the app and by SMS, callbacks by email only.
+    let chosen = app
+        .put(
+            "/api/v1/me/notices",
+            &lars,
+            &json!({"phone": "070-765 43 21", "kinds": [
+                {"kind": "tip", "in_app": true, "email": false, "sms": true},
+                {"kind": "callback", "in_app": false, "email": true, "sms": false}]}),
+        )
+        .await;
+    assert_eq!(chosen.status, 200, "{}", chosen.body);
+    assert_eq!(chosen.body["phone"], "+46707654321");
+    let bad = app
+        .put(
+            "/api/v1/me/notices",
+            &lars,
+            &json!({"kinds": [{"kind": "gossip", "in_app": true, "email": false, "sms": false}]}),
+        )
+        .await;
+    assert_eq!((bad.status, bad.body["field"].as_str()), (422, Some("kinds")));
+    let bad = app.put("/api/v1/me/notices", &lars, &json!({"kinds": [], "phone": "12"})).await;
+    assert_eq!((bad.status, bad.body["field"].as_str()), (422, Some("phone")));
+
+    let tip = app
+        .post(
+            &format!("/api/v1/contacts/{eva}/tips"),
+            &anna,
+            &json!({"to_user_id": lars_id, "note": "wants to sell"}),
+        )
+        .await;
+    assert_eq!(tip.status, 201, "{}", tip.body);
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
+    let cb = app
+        .post(
+            "/api/v1/callbacks",
+            &anna,
+            &json!({"contact_id": eva, "date": day.to_string(), "assignee_id": lars_id}),
+        )
+        .await;
+    assert_eq!(cb.status, 201, "{}", cb.body);
+
+    // The bell: the tip only (callbacks come by email).
+    assert_eq!(app.get("/api/v1/notifications/counts", &lars).await.body["unread"], 1);
+    let list = app.get("/api/v1/notifications", &lars).await;
+    assert_eq!(list.body["items"][0]["title"], "Anna Berg sent you a tip: Eva Ek", "{}", list.body);
+    assert_eq!(list.body["items"][0]["link"], "/inbox");
+    let texts = gateway.wait_for(1, Duration::from_secs(20)).await;
+    assert_eq!(texts[0].field("to"), Some("+46707654321"));
+    assert!(texts[0].field("message").unwrap_or_default().contains("Anna Berg sent you a tip"));
+    let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("lars@test.example") && m.contains("planned a callback")),
+        "{mails:?}"
+    );
+    // Anna's own bell is quiet: nothing was for her.
+    assert_eq!(app.get("/api/v1/notifications/counts", &anna).await.body["unread"], 0);
+    let r = app.post("/api/v1/notifications/read", &lars, &json!({"all": true})).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(app.get("/api/v1/notifications/counts", &lars).await.body["unread"], 0);
+    let empty = app.post("/api/v1/notifications/read", &lars, &json!({})).await;
+    assert_eq!(empty.status, 422);
 }

@@ -398,6 +398,22 @@ impl Check for t::MeetingChange {
     }
 }
 
+impl Check for t::NotificationsRead {
+    fn check(&self, c: &mut Checker) {
+        c.count("ids", &self.ids, 200);
+    }
+}
+
+impl Check for t::NoticeSettings {
+    fn check(&self, c: &mut Checker) {
+        c.count("kinds", &self.kinds, 20);
+        for (i, k) in self.kinds.iter().enumerate() {
+            c.text(&format!("kinds[{i}].kind"), &k.kind, limits::CODE);
+        }
+        c.opt("phone", &self.phone, limits::PHONE);
+    }
+}
+
 impl Check for t::CallbackWrite {
     fn check(&self, c: &mut Checker) {
         c.text("date", &self.date, limits::CODE);

@@ -1061,6 +1061,23 @@ impl Store {
             event = event.about_property(p);
         }
         add_timeline(&txn, company, c.id, event, Some(viewer.user_id)).await?;
+        if tank.is_none() && assignee.id != viewer.user_id {
+            let text = lang.render("notice.callback", &json!({"from": me.name, "task": title}));
+            crate::notices::notify(
+                &txn,
+                company,
+                assignee.id,
+                crate::notices::Notice {
+                    kind: "callback",
+                    title: &text,
+                    body: input.note.as_deref(),
+                    link: Some(format!("/contacts/{}", c.id.0)),
+                    email: Some((text.clone(), format!("{text}\n\n{}", input.note.as_deref().unwrap_or_default()))),
+                    email_override: None,
+                },
+            )
+            .await?;
+        }
         txn.commit().await?;
         let row = tasks::Entity::find_by_id((company.0, id.0))
             .one(&self.db)
@@ -1467,7 +1484,12 @@ impl Store {
                 .await?
                 .ok_or(StoreError::NotFound("company"))?,
         )?);
-        let from = org.users.iter().find(|u| u.id == broker).map(|u| u.name.clone()).unwrap_or_default();
+        let from = org
+            .users
+            .iter()
+            .find(|u| u.id == broker)
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
         let note = lang.render(
             "tip.after_viewing",
             &json!({"contact": c.data.display_name(), "listing": listing_title(&listing), "at": when(v.starts_at, zone), "broker": from}),
@@ -1476,7 +1498,15 @@ impl Store {
             sender_id: Set(Some(broker.0)),
             message: Set(Some(note.clone())),
             redistribute_at: Set(redistribute_at),
-            ..crate::leads::new_item(company, Uuid::now_v7(), Flow::Tip, Status::Open, Assignee::User(to.id), Some(contact), now)
+            ..crate::leads::new_item(
+                company,
+                Uuid::now_v7(),
+                Flow::Tip,
+                Status::Open,
+                Assignee::User(to.id),
+                Some(contact),
+                now,
+            )
         })
         .exec_without_returning(&txn)
         .await?;
@@ -1486,6 +1516,21 @@ impl Store {
             contact,
             TimelineEvent::new("tip_sent", json!({"to": to.name, "note": note, "automatic": true})),
             None,
+        )
+        .await?;
+        let title = lang.render("notice.tip", &json!({"from": from, "contact": c.data.display_name()}));
+        crate::notices::notify(
+            &txn,
+            company,
+            to.id,
+            crate::notices::Notice {
+                kind: "tip",
+                title: &title,
+                body: Some(&note),
+                link: Some("/inbox".into()),
+                email: Some((title.clone(), note.clone())),
+                email_override: None,
+            },
         )
         .await?;
         txn.commit().await?;

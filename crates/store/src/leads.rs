@@ -858,8 +858,9 @@ impl Store {
         note: Option<String>,
     ) -> Result<InboxItem, StoreError> {
         let company = viewer.company_id;
-        self.contact(viewer, contact).await?;
+        let about = self.contact(viewer, contact).await?;
         let dir = self.directory(company).await?;
+        let mut receiver_locale = None;
         let name = match to {
             TipTarget::User(u) => {
                 let receiver = self
@@ -873,6 +874,7 @@ impl Store {
                         "that colleague cannot receive tips",
                     ));
                 }
+                receiver_locale = Some(receiver.locale.clone());
                 receiver.name
             }
             TipTarget::Office(o) => match dir.offices.get(&o) {
@@ -915,6 +917,27 @@ impl Store {
             Some(viewer.user_id),
         )
         .await?;
+        if let (TipTarget::User(u), Some(locale)) = (to, receiver_locale) {
+            let lang = crm_domain::i18n::Locale::parse(&locale).unwrap_or(crm_domain::i18n::Locale::En);
+            let title = lang.render(
+                "notice.tip",
+                &json!({"from": dir.user_name(viewer.user_id), "contact": about.data.display_name()}),
+            );
+            crate::notices::notify(
+                &txn,
+                company,
+                u,
+                crate::notices::Notice {
+                    kind: "tip",
+                    title: &title,
+                    body: note.as_deref(),
+                    link: Some("/inbox".into()),
+                    email: Some((title.clone(), format!("{title}\n\n{}", note.as_deref().unwrap_or_default()))),
+                    email_override: None,
+                },
+            )
+            .await?;
+        }
         txn.commit().await?;
         self.inbox_item(viewer, id).await
     }

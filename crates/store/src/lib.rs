@@ -15,6 +15,7 @@ pub mod focus;
 pub mod imports;
 pub mod jobs;
 pub mod leads;
+pub mod notices;
 pub mod org;
 pub mod outbox;
 pub mod properties;

@@ -58,6 +58,11 @@ pub(crate) async fn queue_email(
     queue(db, company, "email", to, subject, body, None).await
 }
 
+/// Queues a text message to a user (a notice they chose to get by SMS).
+pub(crate) async fn queue_sms(db: &impl ConnectionTrait, company: CompanyId, to: &str, text: &str) -> Result<(), StoreError> {
+    queue(db, company, "sms", to, "", text, None).await
+}
+
 /// Queues a message to a contact. Automatic messages (`requested` false) are not queued for a
 /// contact who opted out; messages the client asked for (a booking confirmation) are. Returns
 /// whether it was queued.
@@ -275,6 +280,20 @@ impl Store {
             crate::tasks::NewTask {
                 contact: Some(contact),
                 ..crate::tasks::NewTask::new(record.owner_id, "unsubscribe", &title)
+            },
+        )
+        .await?;
+        crate::notices::notify(
+            &txn,
+            company,
+            record.owner_id,
+            crate::notices::Notice {
+                kind: "unsubscribe",
+                title: &title,
+                body: None,
+                link: Some(format!("/contacts/{}", contact.0)),
+                email: Some((title.clone(), title.clone())),
+                email_override: None,
             },
         )
         .await?;

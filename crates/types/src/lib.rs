@@ -1040,3 +1040,48 @@ api_type! {
         pub created_at: Option<DateTime<Utc>>,
     }
 }
+
+api_type! {
+    /// A notification in the app (the bell).
+    pub struct Notification {
+        pub id: Uuid,
+        /// `handover`, `tip`, `callback` or `unsubscribe`.
+        pub kind: String,
+        pub title: String,
+        pub body: Option<String>,
+        /// Where in the app it leads (`/contacts/<id>`).
+        pub link: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub read_at: Option<DateTime<Utc>>,
+    }
+
+    /// How many notifications are unread.
+    pub struct NotificationCounts {
+        pub unread: u64,
+    }
+
+    /// Mark notifications read: these (at most 200), or all.
+    pub struct NotificationsRead {
+        #[serde(default)]
+        pub ids: Vec<Uuid>,
+        #[serde(default)]
+        pub all: bool,
+    }
+
+    /// The channels of one kind of notice.
+    pub struct NoticeChannels {
+        /// `handover`, `tip`, `callback` or `unsubscribe`.
+        pub kind: String,
+        pub in_app: bool,
+        pub email: bool,
+        pub sms: bool,
+    }
+
+    /// Where each kind of notice reaches the user, and the mobile number notices by SMS go to.
+    pub struct NoticeSettings {
+        pub kinds: Vec<NoticeChannels>,
+        /// Any usual format; empty removes it; absent keeps it.
+        #[serde(default)]
+        pub phone: Option<String>,
+    }
+}

@@ -1,7 +1,7 @@
 //! One's own settings: the language of the app (and of history and emails), the time zone,
 //! the private calendar feed, and the password.
 
-use crm_types::{CalendarFeed, Me, MySettings, PasswordChange, TokenPair};
+use crm_types::{CalendarFeed, Me, MySettings, NoticeChannels, NoticeSettings, PasswordChange, TokenPair};
 use leptos::prelude::*;
 
 use crate::api;
@@ -91,6 +91,44 @@ fn Settings() -> impl IntoView {
             }
         });
     };
+    // Where each kind of notice reaches me.
+    let notices = RwSignal::new(Vec::<NoticeChannels>::new());
+    let phone = RwSignal::new(String::new());
+    let notices_status = RwSignal::new(None::<Result<(), String>>);
+    leptos::task::spawn_local(async move {
+        if let Ok(n) = api::get::<NoticeSettings>("/api/v1/me/notices").await {
+            phone.set(n.phone.unwrap_or_default());
+            notices.set(n.kinds);
+        }
+    });
+    let toggle = move |kind: String, channel: &'static str, on: bool| {
+        notices.update(|list| {
+            if let Some(k) = list.iter_mut().find(|k| k.kind == kind) {
+                match channel {
+                    "in_app" => k.in_app = on,
+                    "email" => k.email = on,
+                    _ => k.sms = on,
+                }
+            }
+        });
+    };
+    let save_notices = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = NoticeSettings {
+            kinds: notices.get_untracked(),
+            phone: Some(phone.get_untracked()),
+        };
+        leptos::task::spawn_local(async move {
+            match api::put::<_, NoticeSettings>("/api/v1/me/notices", &body).await {
+                Ok(n) => {
+                    phone.set(n.phone.unwrap_or_default());
+                    notices.set(n.kinds);
+                    notices_status.set(Some(Ok(())));
+                }
+                Err(e) => notices_status.set(Some(Err(e.error.message))),
+            }
+        });
+    };
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let password_status = RwSignal::new(None::<Result<(), api::Failure>>);
@@ -138,6 +176,33 @@ fn Settings() -> impl IntoView {
                 Ok(()) => view! { <p class="ok" id="zone-saved">{t("settings.saved")}</p> }.into_any(),
                 Err(e) => view! { <p class="error">{e}</p> }.into_any(),
             })}
+        </section>
+        <section class="card form" id="notice-settings">
+            <h2>{move || t("settings.notices")}</h2>
+            <form on:submit=save_notices>
+                <table class="list">
+                    <thead><tr><th></th><th>{move || t("settings.channel.in_app")}</th><th>{move || t("settings.channel.email")}</th><th>{move || t("settings.channel.sms")}</th></tr></thead>
+                    <tbody>
+                        {move || notices.get().into_iter().map(|k| {
+                            let (a, b, c) = (k.kind.clone(), k.kind.clone(), k.kind.clone());
+                            view! {
+                                <tr data-kind=k.kind.clone()>
+                                    <td>{t(&format!("notice.kind.{}", k.kind))}</td>
+                                    <td><input type="checkbox" class="in-app" prop:checked=k.in_app on:change=move |ev| toggle(a.clone(), "in_app", event_target_checked(&ev))/></td>
+                                    <td><input type="checkbox" class="email" prop:checked=k.email on:change=move |ev| toggle(b.clone(), "email", event_target_checked(&ev))/></td>
+                                    <td><input type="checkbox" class="sms" prop:checked=k.sms on:change=move |ev| toggle(c.clone(), "sms", event_target_checked(&ev))/></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <label>{move || t("settings.phone")}<input id="notice-phone" maxlength="40" prop:value=phone on:input=move |ev| phone.set(event_target_value(&ev))/></label>
+                <button id="save-notices" type="submit">{move || t("common.save")}</button>
+                {move || notices_status.get().map(|s| match s {
+                    Ok(()) => view! { <p class="ok" id="notices-saved">{t("settings.saved")}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                })}
+            </form>
         </section>
         <section class="card form" id="calendar-feed">
             <h2>{move || t("settings.feed")}</h2>

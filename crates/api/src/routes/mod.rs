@@ -9,6 +9,7 @@ pub mod focus;
 pub mod health;
 pub mod imports;
 pub mod leads;
+pub mod notices;
 pub mod optout;
 pub mod properties;
 pub mod tasks;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     calendar::configure(cfg);
     bookings::configure(cfg);
     optout::configure(cfg);
+    notices::configure(cfg);
 }
 
 /// Default and largest page sizes.

@@ -118,16 +118,23 @@ impl Store {
             },
         )
         .await?;
-        if email.unwrap_or(receiver.notify_email) {
-            crate::outbox::queue_email(
-                &txn,
-                company,
-                &receiver.email,
-                &lang.render("email.handover.subject", &params),
-                &lang.render("email.handover.body", &params),
-            )
-            .await?;
-        }
+        crate::notices::notify(
+            &txn,
+            company,
+            receiver.id,
+            crate::notices::Notice {
+                kind: "handover",
+                title: &title,
+                body: note,
+                link: Some(format!("/contacts/{id}")),
+                email: Some((
+                    lang.render("email.handover.subject", &params),
+                    lang.render("email.handover.body", &params),
+                )),
+                email_override: email,
+            },
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }

@@ -20,6 +20,8 @@ pub mod job_runs;
 pub mod lead_sources;
 pub mod logins;
 pub mod meetings;
+pub mod notice_prefs;
+pub mod notifications;
 pub mod office_routing;
 pub mod offices;
 pub mod outbox;

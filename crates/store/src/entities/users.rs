@@ -26,6 +26,7 @@ pub struct Model {
     pub tokens_valid_after: Option<DateTimeUtc>,
     pub time_zone: Option<String>,
     pub booking_confirmation: Option<String>,
+    pub phone: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
