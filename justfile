@@ -21,6 +21,7 @@ spec:
 # Every benchmark on N contacts (lists, lookups, export memory, creates, import rate, lead
 # intake), on SQLite and PostgreSQL, and the focus-area lookup; results go to docs/benchmarks.md.
 # `just bench 100000 sqlite` for a quick run, `just bench 0 focus` for the focus areas alone,
-# `just bench 1000000 leads` for the lead intake alone.
+# `just bench 1000000 leads` for the lead intake alone, `just bench 0 calendar` for the calendar
+# (an office of 30 brokers with 200,000 bookings) and the iCalendar feed.
 bench contacts="1000000" *databases="":
     scripts/bench.sh {{contacts}} {{databases}}

@@ -3,8 +3,8 @@
 # PostgreSQL databases, runs the release `crm serve` against each and measures list pages, caller
 # lookups, the CSV export (time and server memory), API creates and the bulk import rate. The
 # results, with the machine and date, go to the top of docs/benchmarks.md; earlier runs stay below.
-#   scripts/bench.sh [contacts] [sqlite|postgres|focus|leads]...   (focus: only the focus-area
-#   lookup; leads: only the lead intake)
+#   scripts/bench.sh [contacts] [sqlite|postgres|focus|leads|calendar]...   (focus: only the
+#   focus-area lookup; leads: only the lead intake; calendar: only the calendar and its feed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
@@ -27,6 +27,7 @@ pgv=$(psql -d "$TEST_DATABASE_URL" -Atc 'show server_version' 2>/dev/null || ech
 {
   title="$n contacts, ${dbs[*]}"
   [ "${dbs[*]}" = focus ] && title="Focus areas"
+  [[ " ${dbs[*]} " == *" calendar "* ]] && title="Calendar: an office of 30 brokers, 200,000 bookings, ${dbs[*]}"
   echo "## $title — $(date -u '+%Y-%m-%d %H:%M') UTC"
   echo
   echo "Machine: $(nproc) cores ($cpu), ${mem} GiB; PostgreSQL $pgv; SQLite bundled with sqlx."

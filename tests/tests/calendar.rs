@@ -14,6 +14,7 @@ on_both_databases!(
     callbacks_reach_two_years_and_wait_in_the_shark_tank,
     the_calendar_and_its_private_feed,
     one_task_list_with_tips_and_follow_ups_after_access,
+    times_are_read_in_the_users_zone,
 );
 
 async fn user(app: &TestApp, admin: &str, email: &str, scope: &str) -> (String, String) {
@@ -490,7 +491,7 @@ async fn the_calendar_and_its_private_feed(backend: Backend) {
             &lars,
         )
         .await;
-    assert_eq!(office.body.as_array().unwrap().len(), 2);
+    assert_eq!(office.body.as_array().map(Vec::len), Some(2), "{}", office.body);
     let long = app
         .get(
             &format!("/api/v1/calendar?from={day}&to={}", day + chrono::Duration::days(90)),
@@ -620,4 +621,60 @@ async fn one_task_list_with_tips_and_follow_ups_after_access(backend: Backend) {
         )
         .await;
     assert_eq!((bad_date.status, bad_date.body["field"].as_str()), (422, Some("access_date")));
+}
+
+async fn times_are_read_in_the_users_zone(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let (_, anna) = user(&app, &admin, "anna@test.example", "own").await;
+    let eva = contact(&app, &anna, "Eva", None).await;
+    let home = listing(&app, &anna, "Hornsgatan 10").await;
+    let booked_at = |body: &Value| at(&body["meeting"]["starts_at"]).format("%H:%M").to_string();
+    let book = |time: &'static str| {
+        let (app, anna, eva, home) = (&app, &anna, &eva, &home);
+        async move {
+            let b = app
+                .post(
+                    "/api/v1/meetings",
+                    anna,
+                    &json!({"contact_id": eva, "property_id": home, "starts_at": format!("2027-01-15T{time}")}),
+                )
+                .await;
+            assert_eq!(b.status, 201, "{}", b.body);
+            b.body
+        }
+    };
+    // A Swedish company: Stockholm, UTC+1 in January.
+    assert_eq!(app.get("/api/v1/me", &anna).await.body["time_zone"], "Europe/Stockholm");
+    assert_eq!(booked_at(&book("10:00").await), "09:00");
+    // The administrator moves the company to Moscow (UTC+3).
+    let bad = app
+        .put("/api/v1/company/settings", &admin, &json!({"time_zone": "Mars/Olympus"}))
+        .await;
+    assert_eq!((bad.status, bad.body["field"].as_str()), (422, Some("time_zone")));
+    let forbidden = app
+        .put("/api/v1/company/settings", &anna, &json!({"time_zone": "Europe/Moscow"}))
+        .await;
+    assert_eq!(forbidden.status, 403);
+    let moved = app
+        .put("/api/v1/company/settings", &admin, &json!({"time_zone": "Europe/Moscow"}))
+        .await;
+    assert_eq!(moved.body["time_zone"], "Europe/Moscow", "{}", moved.body);
+    assert_eq!(booked_at(&book("10:00").await), "07:00");
+    // Anna's own zone wins: São Paulo, UTC-3.
+    let me = app
+        .put("/api/v1/me/settings", &anna, &json!({"time_zone": "America/Sao_Paulo"}))
+        .await;
+    assert_eq!(
+        (me.body["time_zone"].as_str(), me.body["own_time_zone"].as_bool()),
+        (Some("America/Sao_Paulo"), Some(true))
+    );
+    assert_eq!(booked_at(&book("10:00").await), "13:00");
+    // An offset written out is taken as it is.
+    assert_eq!(booked_at(&book("10:00:00+02:00").await), "08:00");
+    let back = app.put("/api/v1/me/settings", &anna, &json!({"time_zone": ""})).await;
+    assert_eq!(
+        (back.body["time_zone"].as_str(), back.body["own_time_zone"].as_bool()),
+        (Some("Europe/Moscow"), Some(false))
+    );
 }

@@ -306,6 +306,11 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     wait_text(client, "#meeting-booked", "Schůzka domluvena").await;
     wait_text(client, "#meeting-list", "Masarykova 12, Brno").await;
     wait_text(client, "#timeline", "Schůzka domluvena").await;
+    // Held without an assignment; the callback that follows it up takes its listing.
+    click(client, "#meeting-list button.held-no").await;
+    wait_text(client, "#meeting-list", "Proběhla: bez zakázky").await;
+    click(client, "#meeting-list button.follow-up").await;
+    wait_text(client, "#callback-following", "Masarykova 12, Brno").await;
     // A callback at a time of day (set as a user picking it would; typing into a time field
     // depends on the browser's locale).
     client

@@ -125,6 +125,7 @@ impl std::fmt::Debug for Config {
             .field("log_json", &self.log_json)
             .field("smtp_url", &self.jobs.smtp_url.as_deref().map(redact_url))
             .field("mail_from", &self.jobs.mail_from)
+            .field("sms", &self.jobs.sms)
             .field("jobs_poll", &self.jobs.poll)
             .field("jobs_lease", &self.jobs.lease)
             .field("retry_base", &self.jobs.retry_base)

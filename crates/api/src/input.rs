@@ -398,6 +398,12 @@ impl Check for t::MeetingChange {
     }
 }
 
+impl Check for t::CompanySettings {
+    fn check(&self, c: &mut Checker) {
+        c.text("time_zone", &self.time_zone, limits::CODE * 3);
+    }
+}
+
 impl Check for t::NotificationsRead {
     fn check(&self, c: &mut Checker) {
         c.count("ids", &self.ids, 200);

@@ -25,7 +25,7 @@ use tokio::task::JoinSet;
 pub use periodic::{PERIODIC_JOBS, Periodic};
 
 /// Settings of the job runner.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct JobsConfig {
     /// How often queues are polled when idle.
     pub poll: Duration,
@@ -61,6 +61,23 @@ impl Default for JobsConfig {
             link_key: Vec::new(),
             periods: Vec::new(),
         }
+    }
+}
+
+/// Everything but the link key.
+impl std::fmt::Debug for JobsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobsConfig")
+            .field("poll", &self.poll)
+            .field("lease", &self.lease)
+            .field("retry_base", &self.retry_base)
+            .field("retry_max", &self.retry_max)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "***"))
+            .field("mail_from", &self.mail_from)
+            .field("sms", &self.sms)
+            .field("public_url", &self.public_url)
+            .field("periods", &self.periods)
+            .finish_non_exhaustive()
     }
 }
 

@@ -5,11 +5,22 @@
 use std::time::Duration;
 
 /// How the gateway authenticates us.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum SmsAuth {
     None,
     Basic { user: String, password: String },
     Bearer(String),
+}
+
+/// Names the user, never a secret.
+impl std::fmt::Debug for SmsAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Basic { user, .. } => write!(f, "Basic({user}, ***)"),
+            Self::Bearer(_) => f.write_str("Bearer(***)"),
+        }
+    }
 }
 
 /// How the message travels.

@@ -1172,6 +1172,10 @@ impl Store {
 
     /// The bookings of some users between two instants: meetings, viewings and timed callbacks,
     /// by start. Clients the reader may not see are shown without a name.
+    ///
+    /// One statement: the three kinds of booking, each by its `(company, user, start)` index,
+    /// with the client's name and the facts visibility needs (and a viewing's listing) joined
+    /// within the company, so a month of an office is one round trip with one row per booking.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn calendar(
         &self,
@@ -1181,115 +1185,134 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<Vec<CalendarEntry>, StoreError> {
         let company = viewer.company_id;
-        let ids: Vec<Uuid> = users.iter().map(|u| u.0).collect();
-        if ids.is_empty() {
+        if users.is_empty() {
             return Ok(Vec::new());
         }
+        let ids = || users.iter().map(|u| u.0);
         // Bookings start at most 12 hours before they end.
         let earliest = from - Duration::hours(crm_domain::calendar::MAX_BOOKING_HOURS);
-        let meetings = meetings::Entity::find()
-            .filter(meetings::Column::CompanyId.eq(company.0))
-            .filter(meetings::Column::UserId.is_in(ids.clone()))
-            .filter(meetings::Column::StartsAt.gte(earliest))
-            .filter(meetings::Column::StartsAt.lt(to))
-            .filter(meetings::Column::EndsAt.gt(from))
-            .limit(MAX_ENTRIES)
-            .all(&self.db)
-            .await?;
-        let viewings = viewings::Entity::find()
-            .filter(viewings::Column::CompanyId.eq(company.0))
-            .filter(viewings::Column::BrokerId.is_in(ids.clone()))
-            .filter(viewings::Column::StartsAt.gte(earliest))
-            .filter(viewings::Column::StartsAt.lt(to))
-            .filter(viewings::Column::EndsAt.gt(from))
-            .limit(MAX_ENTRIES)
-            .all(&self.db)
-            .await?;
         let span = Duration::minutes(CALLBACK_MINUTES);
-        let callbacks = tasks::Entity::find()
-            .filter(tasks::Column::CompanyId.eq(company.0))
-            .filter(tasks::Column::AssigneeId.is_in(ids))
-            .filter(tasks::Column::Timed.eq(true))
-            .filter(tasks::Column::DueAt.gt(from - span))
-            .filter(tasks::Column::DueAt.lt(to))
-            .filter(tasks::Column::TankOfficeId.is_null())
-            .limit(MAX_ENTRIES)
-            .all(&self.db)
-            .await?;
-        let names = self
-            .visible_names(
-                viewer,
-                meetings
-                    .iter()
-                    .map(|m| m.contact_id)
-                    .chain(callbacks.iter().filter_map(|t| t.contact_id))
-                    .collect(),
-            )
-            .await?;
-        let mut listing_ids: Vec<Uuid> = viewings.iter().map(|v| v.property_id).collect();
-        listing_ids.sort();
-        listing_ids.dedup();
-        let titles: std::collections::HashMap<Uuid, String> = if listing_ids.is_empty() {
-            Default::default()
-        } else {
-            properties::Entity::find()
-                .filter(properties::Column::CompanyId.eq(company.0))
-                .filter(properties::Column::Id.is_in(listing_ids))
-                .all(&self.db)
-                .await?
-                .iter()
-                .map(|l| (l.id, listing_title(l)))
-                .collect()
-        };
-        let mut out: Vec<CalendarEntry> = Vec::with_capacity(meetings.len() + viewings.len() + callbacks.len());
-        for m in meetings {
-            let status = MeetingStatus::parse(&m.status).unwrap_or(MeetingStatus::Booked).as_str();
-            let visible = names.contains_key(&m.contact_id);
+        let contact_cols = "c.first_name, c.last_name, c.agency_name, c.kind, c.owner_id, c.office_id, c.side";
+        let mut sql = crate::sql::Sql::new(self.db.get_database_backend());
+        sql.push("SELECT 'meeting' AS k, m.id, m.user_id, m.starts_at, m.ends_at, m.status, m.place, m.contact_id, m.property_id, ")
+            .push(contact_cols)
+            .push(", NULL AS street, NULL AS city FROM meetings m JOIN contacts c ON c.company_id = m.company_id AND c.id = m.contact_id WHERE m.company_id = ")
+            .bind(company.0)
+            .push(" AND m.user_id IN ")
+            .bind_list(ids())
+            .push(" AND m.starts_at >= ")
+            .bind(earliest)
+            .push(" AND m.starts_at < ")
+            .bind(to)
+            .push(" AND m.ends_at > ")
+            .bind(from)
+            .push(" UNION ALL SELECT 'viewing', v.id, v.broker_id, v.starts_at, v.ends_at, CASE WHEN v.cancelled_at IS NULL THEN 'booked' ELSE 'cancelled' END, NULL, NULL, v.property_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, p.street, p.city FROM viewings v JOIN properties p ON p.company_id = v.company_id AND p.id = v.property_id WHERE v.company_id = ")
+            .bind(company.0)
+            .push(" AND v.broker_id IN ")
+            .bind_list(ids())
+            .push(" AND v.starts_at >= ")
+            .bind(earliest)
+            .push(" AND v.starts_at < ")
+            .bind(to)
+            .push(" AND v.ends_at > ")
+            .bind(from)
+            .push(" UNION ALL SELECT 'callback', t.id, t.assignee_id, t.due_at, t.due_at, CASE WHEN t.done THEN 'done' ELSE 'open' END, NULL, t.contact_id, t.property_id, ")
+            .push(contact_cols)
+            .push(", NULL, NULL FROM tasks t LEFT JOIN contacts c ON c.company_id = t.company_id AND c.id = t.contact_id WHERE t.company_id = ")
+            .bind(company.0)
+            .push(" AND t.assignee_id IN ")
+            .bind_list(ids())
+            .push(" AND t.timed = ")
+            .bind(true)
+            .push(" AND t.due_at > ")
+            .bind(from - span)
+            .push(" AND t.due_at < ")
+            .bind(to)
+            .push(" AND t.tank_office_id IS NULL ORDER BY 4, 2 LIMIT ")
+            .bind(MAX_ENTRIES as i64);
+        let rows = self.db.query_all_raw(sql.statement()).await?;
+        let policy = Visibility::for_viewer(viewer);
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let kind: String = row.try_get_by_index(0)?;
+            let kind = match kind.as_str() {
+                "meeting" => EntryKind::Meeting,
+                "viewing" => EntryKind::Viewing,
+                _ => EntryKind::Callback,
+            };
+            let starts_at: DateTime<Utc> = row.try_get_by_index(3)?;
+            let mut ends_at: DateTime<Utc> = row.try_get_by_index(4)?;
+            if kind == EntryKind::Callback {
+                ends_at = starts_at + span;
+            }
+            let status: String = row.try_get_by_index(5)?;
+            let contact: Option<Uuid> = row.try_get_by_index(7)?;
+            let property: Option<Uuid> = row.try_get_by_index(8)?;
+            // The client, when the reader may see them.
+            let client = match (contact, row.try_get_by_index::<Option<String>>(12)?) {
+                (Some(_), Some(code)) => {
+                    let side: i16 = row.try_get_by_index::<Option<i16>>(15)?.unwrap_or(0);
+                    let facts = crm_domain::permissions::ContactFacts {
+                        company_id: company,
+                        kind: crm_domain::contacts::ContactKind::parse(&code).unwrap_or(crm_domain::contacts::ContactKind::Draft),
+                        owner_id: UserId(row.try_get_by_index::<Option<Uuid>>(13)?.unwrap_or_default()),
+                        office_id: OfficeId(row.try_get_by_index::<Option<Uuid>>(14)?.unwrap_or_default()),
+                        on_offer: side & 1 != 0,
+                        on_demand: side & 2 != 0,
+                    };
+                    policy.admits(&facts).then(|| -> Result<String, StoreError> {
+                        Ok(crm_domain::contacts::display_name(
+                            row.try_get_by_index::<Option<String>>(9)?.as_deref(),
+                            row.try_get_by_index::<Option<String>>(10)?.as_deref(),
+                            row.try_get_by_index::<Option<String>>(11)?.as_deref(),
+                        ))
+                    })
+                }
+                _ => None,
+            }
+            .transpose()?;
+            let address = match (
+                row.try_get_by_index::<Option<String>>(16)?,
+                row.try_get_by_index::<Option<String>>(17)?,
+            ) {
+                (Some(street), Some(city)) => Some(format!("{street}, {city}")),
+                _ => None,
+            };
+            let visible = client.is_some();
+            let (title, place) = match kind {
+                EntryKind::Viewing => (address.clone().unwrap_or_default(), address),
+                _ => (
+                    client.unwrap_or_default(),
+                    if visible {
+                        row.try_get_by_index::<Option<String>>(6)?
+                    } else {
+                        None
+                    },
+                ),
+            };
             out.push(CalendarEntry {
-                kind: EntryKind::Meeting,
-                id: m.id,
-                user_id: m.user_id.into(),
-                starts_at: m.starts_at,
-                ends_at: m.ends_at,
-                title: names.get(&m.contact_id).cloned().unwrap_or_default(),
-                place: if visible { m.place } else { None },
-                contact_id: visible.then_some(ContactId(m.contact_id)),
-                property_id: visible.then_some(PropertyId(m.property_id)),
-                status,
+                kind,
+                id: row.try_get_by_index(1)?,
+                user_id: UserId(row.try_get_by_index(2)?),
+                starts_at,
+                ends_at,
+                title,
+                place,
+                contact_id: if visible { contact.map(ContactId) } else { None },
+                property_id: if kind == EntryKind::Viewing || visible {
+                    property.map(PropertyId)
+                } else {
+                    None
+                },
+                status: match status.as_str() {
+                    "held" => "held",
+                    "cancelled" => "cancelled",
+                    "done" => "done",
+                    "open" => "open",
+                    _ => "booked",
+                },
             });
         }
-        for v in viewings {
-            out.push(CalendarEntry {
-                kind: EntryKind::Viewing,
-                id: v.id,
-                user_id: v.broker_id.into(),
-                starts_at: v.starts_at,
-                ends_at: v.ends_at,
-                title: titles.get(&v.property_id).cloned().unwrap_or_default(),
-                place: titles.get(&v.property_id).cloned(),
-                contact_id: None,
-                property_id: Some(PropertyId(v.property_id)),
-                status: if v.cancelled_at.is_some() { "cancelled" } else { "booked" },
-            });
-        }
-        for t in callbacks {
-            let at = t.due_at.unwrap_or(t.created_at);
-            let visible = t.contact_id.is_some_and(|c| names.contains_key(&c));
-            out.push(CalendarEntry {
-                kind: EntryKind::Callback,
-                id: t.id,
-                user_id: t.assignee_id.into(),
-                starts_at: at,
-                ends_at: at + span,
-                title: t.contact_id.and_then(|c| names.get(&c).cloned()).unwrap_or_default(),
-                place: None,
-                contact_id: if visible { t.contact_id.map(ContactId) } else { None },
-                property_id: if visible { t.property_id.map(PropertyId) } else { None },
-                status: if t.done { "done" } else { "open" },
-            });
-        }
-        out.sort_by_key(|e| (e.starts_at, e.id));
-        out.truncate(MAX_ENTRIES as usize);
         Ok(out)
     }
 

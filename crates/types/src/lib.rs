@@ -111,6 +111,12 @@ api_type! {
         pub time_zone: String,
     }
 
+    /// The company's settings (administrators).
+    pub struct CompanySettings {
+        /// An IANA time zone (`Europe/Prague`); empty: the country's.
+        pub time_zone: String,
+    }
+
     /// A user's rights. Scopes are `own`, `office` or `company`.
     pub struct PermissionSet {
         pub work_with_clients: bool,

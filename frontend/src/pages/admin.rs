@@ -42,6 +42,27 @@ fn Admin() -> impl IntoView {
         Err(e) => error.set(Some(e.error.message)),
     };
 
+    let zone = RwSignal::new(api::session().me.get_untracked().map(|m| m.company.time_zone).unwrap_or_default());
+    let zone_saved = RwSignal::new(false);
+    let save_zone = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = crm_types::CompanySettings {
+            time_zone: zone.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::put::<_, crm_types::CompanySummary>("/api/v1/company/settings", &body).await {
+                Ok(c) => {
+                    zone.set(c.time_zone);
+                    zone_saved.set(true);
+                    error.set(None);
+                    if let Ok(me) = api::get::<crm_types::Me>("/api/v1/me").await {
+                        api::set_me(me);
+                    }
+                }
+                Err(e) => error.set(Some(e.error.message)),
+            }
+        });
+    };
     let office_name = RwSignal::new(String::new());
     let add_office = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -212,6 +233,14 @@ fn Admin() -> impl IntoView {
     view! {
         <Show when=is_admin fallback=|| view! { <p class="error">{t("admin.forbidden")}</p> }>
             {move || error.get().map(|e| view! { <p class="error" id="admin-error">{e}</p> })}
+            <section class="card">
+                <h2>{move || t("admin.company_zone")}</h2>
+                <form class="row" on:submit=save_zone>
+                    <input id="company-zone" maxlength="60" prop:value=zone on:input=move |ev| { zone_saved.set(false); zone.set(event_target_value(&ev)) }/>
+                    <button id="save-company-zone" type="submit">{move || t("common.save")}</button>
+                    {move || zone_saved.get().then(|| view! { <span class="ok">{t("settings.saved")}</span> })}
+                </form>
+            </section>
             <section class="card">
                 <h2>{move || t("admin.offices")}</h2>
                 <ul>{move || offices.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|o| view! { <li>{o.name}" ("{o.user_count}")"</li> }).collect_view()}</ul>

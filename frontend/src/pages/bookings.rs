@@ -526,7 +526,13 @@ pub fn BookMeeting(
 
 /// A contact's meetings: record the outcome of a booked one, or cancel it.
 #[component]
-pub fn Meetings(contact: Uuid, #[prop(into)] reload: Signal<u32>, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+pub fn Meetings(
+    contact: Uuid,
+    #[prop(into)] reload: Signal<u32>,
+    /// The meeting a callback follows up, chosen here for the callback form.
+    follow_up: RwSignal<Option<(Uuid, String)>>,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let list = LocalResource::new(move || {
         reload.get();
         async move { api::get::<Vec<Meeting>>(&format!("/api/v1/contacts/{contact}/meetings")).await }
@@ -578,11 +584,15 @@ pub fn Meetings(contact: Uuid, #[prop(into)] reload: Signal<u32>, on_done: impl 
                         (_, Some(by)) => t(&format!("meeting.cancelled_by.{by}")),
                         _ => t("meeting.status.booked"),
                     };
+                    let label = format!("{} · {}", date_time(&m.starts_at), m.property_title);
                     view! {
                         <li data-status=m.status.clone()>
                             <strong>{date_time(&m.starts_at)}</strong>" · "
                             <A href=format!("/listings/{}", m.property_id)>{m.property_title.clone()}</A>" · "
                             <span>{state}</span>
+                            {(m.status == "held").then(|| view! {
+                                " "<button class="link follow-up" on:click=move |_| follow_up.set(Some((id, label.clone())))>{t("callback.follow_up")}</button>
+                            })}
                             {booked.then(|| view! {
                                 <div class="row actions">
                                     <button class="link" on:click=move |_| held(id, "assignment")>{t("meeting.outcome.assignment")}</button>
@@ -607,6 +617,8 @@ pub fn PlanCallback(
     listings: Vec<(Uuid, String)>,
     /// What the last plan did; kept by the card, which draws this form again afterwards.
     status: RwSignal<Option<Result<Task, String>>>,
+    /// The meeting this callback follows up (its listing becomes the callback's).
+    follow_up: RwSignal<Option<(Uuid, String)>>,
     on_done: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let me = api::session().me.get_untracked();
@@ -633,7 +645,7 @@ pub fn PlanCallback(
             date: day.get_untracked(),
             time: Some(time.get_untracked()).filter(|t| !t.trim().is_empty()),
             property_id: Uuid::parse_str(&listing.get_untracked()).ok(),
-            meeting_id: None,
+            meeting_id: follow_up.get_untracked().map(|(id, _)| id),
             assignee_id,
             office_id,
             note: Some(note.get_untracked()).filter(|n| !n.trim().is_empty()),
@@ -643,6 +655,7 @@ pub fn PlanCallback(
                 Ok(task) => {
                     status.set(Some(Ok(task)));
                     note.set(String::new());
+                    follow_up.set(None);
                     api::touch();
                     on_done();
                 }
@@ -653,6 +666,11 @@ pub fn PlanCallback(
     view! {
         <section class="card" id="plan-callback">
             <h2>{move || t("callback.title")}</h2>
+            {move || follow_up.get().map(|(_, label)| view! {
+                <p class="muted" id="callback-following">{t("callback.following")}": "{label}" "
+                    <button class="link" on:click=move |_| follow_up.set(None)>"×"</button>
+                </p>
+            })}
             <form on:submit=submit>
                 <div class="row">
                     <label>{move || t("booking.date")}<input id="callback-date" type="date" max=max prop:value=day on:input=move |ev| day.set(event_target_value(&ev))/></label>

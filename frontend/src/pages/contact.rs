@@ -43,6 +43,7 @@ fn Card() -> impl IntoView {
     // Outcomes of the booking forms outlive the card's redraw after a booking.
     let booked = RwSignal::new(None);
     let planned = RwSignal::new(None);
+    let following = RwSignal::new(None);
 
     view! {
         {move || match contact.get() {
@@ -89,10 +90,10 @@ fn Card() -> impl IntoView {
                         </div>
                         <div class="card">
                             <h2>{t("meeting.title")}</h2>
-                            <Meetings contact=s.id reload=reload on_done=bump/>
+                            <Meetings contact=s.id reload=reload follow_up=following on_done=bump/>
                         </div>
                         <BookMeeting contact=c.clone() place=place_query(&c) result=booked on_done=bump/>
-                        <PlanCallback contact=s.id listings=c.properties.iter().map(|p| (p.property_id, p.title.clone())).collect() status=planned on_done=bump/>
+                        <PlanCallback contact=s.id listings=c.properties.iter().map(|p| (p.property_id, p.title.clone())).collect() status=planned follow_up=following on_done=bump/>
                         <HandOver contact_id=s.id place=place_query(&c) on_done=bump/>
                         <SendTip contact_id=s.id on_done=bump/>
                     </section>

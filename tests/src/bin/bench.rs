@@ -11,9 +11,11 @@
 //! The database's planner statistics are gathered while it is empty and never refreshed (the
 //! server runs without its job runner), so every plan must hold whatever the statistics say.
 //!
-//! `bench <contacts> [sqlite|postgres|focus|leads]...`, and in every run the focus-area point
-//! lookup (an R-tree of 100,000 polygons against testing each); `leads` measures only the lead
-//! intake.
+//! `bench <contacts> [sqlite|postgres|focus|leads|calendar]...`, and in every run the focus-area
+//! point lookup (an R-tree of 100,000 polygons against testing each); `leads` measures only the
+//! lead intake; `calendar` only the calendar: an office of 30 brokers with five years of history
+//! (200,000 meetings, viewings and timed callbacks), a month of the office at a time, and a busy
+//! broker's iCalendar feed.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -731,6 +733,327 @@ fn args_leads() -> bool {
     std::env::args().skip(2).any(|a| a == "leads")
 }
 
+fn args_calendar() -> bool {
+    std::env::args().skip(2).any(|a| a == "calendar")
+}
+
+/// Rows written straight into a table, a few hundred per statement (seeding only: the
+/// benchmark measures reading).
+async fn bulk(db: &sea_orm::DatabaseConnection, table: &str, cols: &[&str], rows: Vec<Vec<sea_orm::Value>>) {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Query, SimpleExpr};
+    for chunk in rows.chunks(300) {
+        let mut q = Query::insert();
+        q.into_table(Alias::new(table)).columns(cols.iter().map(|c| Alias::new(*c)));
+        for r in chunk {
+            q.values_panic(r.iter().cloned().map(SimpleExpr::from));
+        }
+        let stmt = db.get_database_backend().build(&q);
+        db.execute_raw(stmt).await.expect("bulk insert");
+    }
+}
+
+/// The calendar of an office of 30 brokers with five years of bookings (200,000 meetings,
+/// viewings and timed callbacks, from four and a half years back to half a year ahead): a month
+/// of the whole office, a week of one broker, and a busy broker's iCalendar feed.
+async fn calendar_bench(backend: Backend, out: &mut Vec<String>) {
+    use sea_orm::Value as V;
+    const BROKERS: usize = 30;
+    const ENTRIES: usize = 200_000;
+    let db_name = match backend {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    };
+    eprintln!("== {db_name}: seeding the calendar");
+    let url = fresh_database(backend).await;
+    let store = Store::connect(&url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    store.optimize().await.expect("statistics while empty");
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let company = people(&store, &tag).await;
+    let company_id = company.admin.company_id;
+    let office = store.create_office(company_id, "Calendar office").await.expect("office");
+    let hash = PasswordHash::new("bench-password-1").await.expect("hash");
+    let user = |name: String, email: String, scope: Scope| UserInput {
+        name,
+        email,
+        password: Some(hash.clone()),
+        role: if scope == Scope::Own { Role::Broker } else { Role::OfficeManager },
+        office_id: office,
+        permissions: Permissions {
+            work_with_clients: true,
+            offer_scope: scope,
+            demand_scope: scope,
+            export: false,
+            admin: false,
+        },
+        active: true,
+        notify_email: false,
+        locale: None,
+    };
+    let manager = store
+        .create_user(
+            company_id,
+            user("Calendar Manager".into(), format!("cm-{tag}@bench.example"), Scope::Office),
+        )
+        .await
+        .expect("manager");
+    let mut brokers = Vec::new();
+    for b in 0..BROKERS {
+        brokers.push(
+            store
+                .create_user(
+                    company_id,
+                    user(format!("Calendar Broker {b}"), format!("cb{b}-{tag}@bench.example"), Scope::Own),
+                )
+                .await
+                .expect("broker"),
+        );
+    }
+    let cal = Company {
+        admin: company.admin.clone(),
+        managers: vec![manager.clone()],
+        brokers: brokers.clone(),
+    };
+    seed(&store, &cal, 20_000).await;
+    let ids: Vec<ContactId> = store
+        .list_contacts(
+            &company.admin.viewer(),
+            Country::SWEDEN,
+            &Default::default(),
+            crm_store::contacts::ContactSort::CreatedDesc,
+            crm_store::contacts::ListOptions {
+                after: None,
+                limit: 200,
+                total: false,
+            },
+        )
+        .await
+        .expect("ids")
+        .items
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    listings(&store, &cal, &ids, 60).await;
+    let listing_ids: Vec<uuid::Uuid> = store
+        .list_properties(&company.admin.viewer(), Default::default(), None, 200)
+        .await
+        .expect("listings")
+        .items
+        .iter()
+        .filter(|p| brokers.iter().any(|b| b.id == p.broker_id))
+        .map(|p| p.id.0)
+        .collect();
+    let db = sea_orm::Database::connect(&url).await.expect("connect for seeding");
+    let mut rng = StdRng::seed_from_u64(42);
+    let now = chrono::Utc::now();
+    let start = now - chrono::Duration::days(4 * 365 + 182);
+    let span_minutes = 5 * 365 * 24 * 60;
+    let (mut meetings, mut viewings, mut callbacks) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..ENTRIES {
+        let broker = brokers[i % BROKERS].id.0;
+        // Working hours on any day: 8:00 to 19:00 in steps of 15 minutes.
+        let day = rng.gen_range(0..span_minutes / (24 * 60)) as i64;
+        let at = start + chrono::Duration::days(day) + chrono::Duration::minutes(8 * 60 + 15 * rng.gen_range(0..44));
+        let id = V::Uuid(Some(uuid::Uuid::now_v7()));
+        let c = V::Uuid(Some(ids[rng.gen_range(0..ids.len())].0));
+        let listing = V::Uuid(Some(listing_ids[rng.gen_range(0..listing_ids.len())]));
+        let time = |t: chrono::DateTime<chrono::Utc>| V::ChronoDateTimeUtc(Some(t));
+        let text = |t: &str| V::String(Some(t.to_owned()));
+        let none_text = V::String(None);
+        match i % 5 {
+            0 | 1 => meetings.push(vec![
+                V::Uuid(Some(company_id.0)),
+                id,
+                c,
+                V::Uuid(Some(broker)),
+                listing,
+                time(at),
+                time(at + chrono::Duration::hours(1)),
+                none_text.clone(),
+                none_text.clone(),
+                text("none"),
+                text(if at < now { "held" } else { "booked" }),
+                none_text.clone(),
+                none_text.clone(),
+                none_text.clone(),
+                V::Uuid(Some(broker)),
+                time(at - chrono::Duration::days(7)),
+                time(at),
+            ]),
+            2 | 3 => viewings.push(vec![
+                V::Uuid(Some(company_id.0)),
+                id,
+                listing,
+                V::Uuid(Some(broker)),
+                time(at),
+                time(at + chrono::Duration::minutes(30)),
+                none_text.clone(),
+                V::ChronoDateTimeUtc(None),
+                V::Uuid(Some(broker)),
+                time(at - chrono::Duration::days(7)),
+            ]),
+            _ => callbacks.push(vec![
+                V::Uuid(Some(company_id.0)),
+                id,
+                V::Uuid(Some(broker)),
+                text("callback"),
+                text("Call back"),
+                none_text.clone(),
+                c,
+                time(at),
+                if at < now { time(at) } else { V::ChronoDateTimeUtc(None) },
+                time(at - chrono::Duration::days(3)),
+                V::Bool(Some(at < now)),
+                V::Uuid(None),
+                V::Uuid(None),
+                V::Bool(Some(true)),
+                none_text.clone(),
+            ]),
+        }
+    }
+    bulk(
+        &db,
+        "meetings",
+        &[
+            "company_id",
+            "id",
+            "contact_id",
+            "user_id",
+            "property_id",
+            "starts_at",
+            "ends_at",
+            "place",
+            "note",
+            "confirmation",
+            "status",
+            "outcome",
+            "cancelled_by",
+            "cancel_reason",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ],
+        meetings,
+    )
+    .await;
+    bulk(
+        &db,
+        "viewings",
+        &[
+            "company_id",
+            "id",
+            "property_id",
+            "broker_id",
+            "starts_at",
+            "ends_at",
+            "note",
+            "cancelled_at",
+            "created_by",
+            "created_at",
+        ],
+        viewings,
+    )
+    .await;
+    bulk(
+        &db,
+        "tasks",
+        &[
+            "company_id",
+            "id",
+            "assignee_id",
+            "kind",
+            "title",
+            "body",
+            "contact_id",
+            "due_at",
+            "done_at",
+            "created_at",
+            "done",
+            "property_id",
+            "tank_office_id",
+            "timed",
+            "origin",
+        ],
+        callbacks,
+    )
+    .await;
+    eprintln!("    {ENTRIES} bookings seeded");
+
+    let server = CrmProcess::serve(
+        &url,
+        &[("CRM_NO_JOBS", "true"), ("CRM_ACCESS_TOKEN_SECONDS", "36000"), ("RUST_LOG", "warn")],
+    )
+    .await;
+    let client = Client {
+        http: reqwest::Client::new(),
+        address: server.address.clone(),
+    };
+    let boss = client.token(&manager.email).await;
+    let busy = client.token(&brokers[0].email).await;
+    let mut table = Table::default();
+    let mut results = Vec::new();
+    let month = |k: i64| {
+        let first = (start + chrono::Duration::days(30 * k)).date_naive();
+        (first, first + chrono::Duration::days(30))
+    };
+    for k in 0..5 {
+        let (from, to) = month(k);
+        client
+            .get(&boss, &format!("/api/v1/calendar?from={from}&to={to}&office_id={}", office.0))
+            .await;
+    }
+    let (mut times, mut entries) = (Vec::new(), 0usize);
+    for k in 0..100 {
+        let (from, to) = month(k % 60);
+        let (t, body) = client
+            .get(&boss, &format!("/api/v1/calendar?from={from}&to={to}&office_id={}", office.0))
+            .await;
+        entries += body.as_array().map(Vec::len).unwrap_or(0);
+        times.push(t);
+    }
+    table.add(
+        db_name,
+        "calendar: an office of 30 brokers, a month",
+        times,
+        &format!("{} bookings per month on average", entries / 100),
+    );
+    let mut times = Vec::new();
+    for k in 0..100 {
+        let (from, _) = month(k % 60);
+        let to = from + chrono::Duration::days(6);
+        times.push(client.get(&busy, &format!("/api/v1/calendar?from={from}&to={to}")).await.0);
+    }
+    table.add(db_name, "calendar: one broker, a week", times, "");
+    let feed: Value = client
+        .http
+        .post(format!("{}/api/v1/me/calendar-feed", client.address))
+        .bearer_auth(&busy)
+        .send()
+        .await
+        .expect("feed")
+        .json()
+        .await
+        .expect("json");
+    let url_feed = feed["url"].as_str().expect("feed url").to_owned();
+    let (mut times, mut events) = (Vec::new(), 0usize);
+    for _ in 0..50 {
+        let t = Instant::now();
+        let text = client.http.get(&url_feed).send().await.expect("feed").text().await.expect("text");
+        times.push(t.elapsed());
+        events = text.matches("BEGIN:VEVENT").count();
+    }
+    table.add(
+        db_name,
+        "iCalendar feed of a busy broker (60 days back, a year ahead)",
+        times,
+        &format!("{events} events"),
+    );
+    results.push(format!("| {db_name} | bookings in the company (meetings, viewings, timed callbacks over five years) | {ENTRIES} | 30 brokers in the office |"));
+    report(db_name, results, table, out);
+    drop(server);
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -750,9 +1073,16 @@ async fn main() {
     } else {
         named
     };
-    // `leads` measures only the lead intake (after seeding).
+    // `leads` measures only the lead intake (after seeding); `calendar` only the calendar.
     let only_leads = args_leads();
     let mut out = Vec::new();
+    if args_calendar() {
+        for backend in backends.iter().copied() {
+            calendar_bench(backend, &mut out).await;
+        }
+        println!("{}", out.join("\n"));
+        return;
+    }
     for backend in backends.iter().copied() {
         run(backend, n, only_leads, &mut out).await;
     }

@@ -7,7 +7,7 @@ use crm_domain::org::Role;
 use crm_domain::{GroupId, OfficeId, UserId};
 use crm_store::auth::PasswordHash;
 use crm_store::org::UserInput;
-use crm_types::{ApiError as ErrorBody, ApiKey, ApiKeyWrite, Group, GroupWrite, Office, OfficeWrite, User, UserWrite};
+use crm_types::{ApiError as ErrorBody, ApiKey, ApiKeyWrite, CompanySettings, Group, GroupWrite, Office, OfficeWrite, User, UserWrite};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -30,7 +30,32 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(update_group)
         .service(api_keys)
         .service(create_api_key)
-        .service(revoke_api_key);
+        .service(revoke_api_key)
+        .service(company_settings);
+}
+
+/// Set the company's time zone (administrators): users' times are in it unless they chose
+/// their own.
+#[utoipa::path(tag = "admin", request_body = CompanySettings, responses((status = 200, body = crm_types::CompanySummary), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+#[put("/company/settings")]
+async fn company_settings(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: Valid<CompanySettings>,
+) -> ApiResult<web::Json<crm_types::CompanySummary>> {
+    auth.require_admin()?;
+    let zone = match body.time_zone.trim() {
+        "" => None,
+        z => Some(crm_domain::calendar::parse_time_zone(z).ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_time_zone",
+                "time_zone",
+                format!("'{z}' is not an IANA time zone such as Europe/Stockholm"),
+            )
+        })?),
+    };
+    state.store.set_company_time_zone(auth.company.id, zone).await?;
+    Ok(web::Json(views::company(&state.store.company(auth.company.id).await?)))
 }
 
 /// The company's offices.
