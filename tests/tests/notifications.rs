@@ -133,9 +133,22 @@ async fn messages_to_clients_carry_a_one_click_unsubscribe(backend: Backend) {
         404
     );
 
-    // A confirmation the client asks for still goes to them.
+    // A confirmation the client asks for still goes to them; the broker was told by email too
+    // (her "notify me by email" is on).
     book(&app, &anna, &eva, &listing, "email").await;
-    assert_eq!(smtp.wait_for(2, Duration::from_secs(20)).await.len(), 2);
+    let mails = smtp.wait_for(3, Duration::from_secs(20)).await;
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    assert_eq!(
+        mails.iter().filter(|m| m.contains("To: eva@client.example")).count(),
+        2,
+        "{mails:?}"
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("To: anna@test.example") && m.contains("unsubscribed")),
+        "{mails:?}"
+    );
 }
 
 async fn texts_reach_the_gateway_once_after_it_refused(backend: Backend) {

@@ -255,6 +255,27 @@ pub fn check_span(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<()
     Ok(())
 }
 
+/// The addresses of some listings of the company, by id.
+async fn listing_titles(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    mut ids: Vec<Uuid>,
+) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(properties::Entity::find()
+        .filter(properties::Column::CompanyId.eq(company.0))
+        .filter(properties::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .iter()
+        .map(|l| (l.id, listing_title(l)))
+        .collect())
+}
+
 async fn listing(db: &impl ConnectionTrait, company: CompanyId, id: PropertyId) -> Result<properties::Model, StoreError> {
     properties::Entity::find_by_id((company.0, id.0))
         .one(db)
@@ -517,17 +538,7 @@ impl Store {
                 .await?
         };
         let names = self.visible_names(viewer, people.iter().map(|p| p.contact_id).collect()).await?;
-        let mut listing_ids: Vec<Uuid> = rows.iter().map(|v| v.property_id).collect();
-        listing_ids.sort();
-        listing_ids.dedup();
-        let titles: std::collections::HashMap<Uuid, String> = properties::Entity::find()
-            .filter(properties::Column::CompanyId.eq(company.0))
-            .filter(properties::Column::Id.is_in(listing_ids))
-            .all(&self.db)
-            .await?
-            .iter()
-            .map(|l| (l.id, listing_title(l)))
-            .collect();
+        let titles = listing_titles(&self.db, company, rows.iter().map(|v| v.property_id).collect()).await?;
         Ok(rows
             .into_iter()
             .map(|v| ViewingRecord {
@@ -880,17 +891,7 @@ impl Store {
             .limit(MAX_LISTED)
             .all(&self.db)
             .await?;
-        let mut ids: Vec<Uuid> = rows.iter().map(|m| m.property_id).collect();
-        ids.sort();
-        ids.dedup();
-        let titles: std::collections::HashMap<Uuid, String> = properties::Entity::find()
-            .filter(properties::Column::CompanyId.eq(viewer.company_id.0))
-            .filter(properties::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await?
-            .iter()
-            .map(|l| (l.id, listing_title(l)))
-            .collect();
+        let titles = listing_titles(&self.db, viewer.company_id, rows.iter().map(|m| m.property_id).collect()).await?;
         Ok(rows
             .into_iter()
             .map(|m| {

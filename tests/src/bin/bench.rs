@@ -290,6 +290,28 @@ fn cpu_seconds() -> f64 {
     ticks / 100.0
 }
 
+/// The 200 contacts of the company made last (parties of the seeded listings).
+async fn newest_contacts(store: &Store, company: &Company) -> Vec<ContactId> {
+    store
+        .list_contacts(
+            &company.admin.viewer(),
+            Country::SWEDEN,
+            &Default::default(),
+            crm_store::contacts::ContactSort::CreatedDesc,
+            crm_store::contacts::ListOptions {
+                after: None,
+                limit: 200,
+                total: false,
+            },
+        )
+        .await
+        .expect("ids")
+        .items
+        .iter()
+        .map(|c| c.id)
+        .collect()
+}
+
 /// Sellers and buyers of listings, through the store as brokers would add them.
 async fn listings(store: &Store, company: &Company, ids: &[ContactId], count: usize) {
     let viewer = company.admin.viewer();
@@ -428,23 +450,7 @@ async fn run(backend: Backend, n: u64, only_leads: bool, out: &mut Vec<String>) 
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let company = people(&store, &tag).await;
     let rate = seed(&store, &company, n).await;
-    let ids: Vec<ContactId> = {
-        let page = store
-            .list_contacts(
-                &company.admin.viewer(),
-                Country::SWEDEN,
-                &Default::default(),
-                crm_store::contacts::ContactSort::CreatedDesc,
-                crm_store::contacts::ListOptions {
-                    after: None,
-                    limit: 200,
-                    total: false,
-                },
-            )
-            .await
-            .expect("ids");
-        page.items.iter().map(|c| c.id).collect()
-    };
+    let ids = newest_contacts(&store, &company).await;
     listings(&store, &company, &ids, 100).await;
     let mut results = vec![format!(
         "| {db_name} | bulk import through the store | {n} contacts | {rate:.0} contacts/s |"
@@ -816,24 +822,7 @@ async fn calendar_bench(backend: Backend, out: &mut Vec<String>) {
         brokers: brokers.clone(),
     };
     seed(&store, &cal, 20_000).await;
-    let ids: Vec<ContactId> = store
-        .list_contacts(
-            &company.admin.viewer(),
-            Country::SWEDEN,
-            &Default::default(),
-            crm_store::contacts::ContactSort::CreatedDesc,
-            crm_store::contacts::ListOptions {
-                after: None,
-                limit: 200,
-                total: false,
-            },
-        )
-        .await
-        .expect("ids")
-        .items
-        .iter()
-        .map(|c| c.id)
-        .collect();
+    let ids = newest_contacts(&store, &cal).await;
     listings(&store, &cal, &ids, 60).await;
     let listing_ids: Vec<uuid::Uuid> = store
         .list_properties(&company.admin.viewer(), Default::default(), None, 200)
