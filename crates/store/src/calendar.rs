@@ -160,7 +160,7 @@ pub enum CallbackFor {
 #[derive(Debug, Clone)]
 pub struct CallbackInput {
     pub contact: ContactId,
-    /// In the zone of the one who plans it.
+    /// A day in the time zone of the one who will call.
     pub date: NaiveDate,
     /// With a time of day it is a 30-minute booking in the calendar.
     pub time: Option<NaiveTime>,

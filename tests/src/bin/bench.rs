@@ -436,19 +436,25 @@ async fn pages(client: &Client, token: &str, query: &str, pages: usize) -> (Vec<
     (times, total, exact)
 }
 
-async fn run(backend: Backend, n: u64, only_leads: bool, out: &mut Vec<String>) {
+/// A fresh database of `backend` with the benchmark's company and its people; the planner's
+/// statistics are those of the empty database and never refreshed: the worst case for a planner.
+async fn fresh_company(backend: Backend, what: &str) -> (&'static str, String, Store, String, Company) {
     let db_name = match backend {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
     };
-    eprintln!("== {db_name}: seeding {n} contacts");
+    eprintln!("== {db_name}: seeding {what}");
     let url = fresh_database(backend).await;
     let store = Store::connect(&url).await.expect("connect");
     store.migrate().await.expect("migrate");
-    // Statistics of the empty database, never refreshed: the worst case for a planner.
     store.optimize().await.expect("statistics while empty");
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let company = people(&store, &tag).await;
+    (db_name, url, store, tag, company)
+}
+
+async fn run(backend: Backend, n: u64, only_leads: bool, out: &mut Vec<String>) {
+    let (db_name, url, store, _, company) = fresh_company(backend, &format!("{n} contacts")).await;
     let rate = seed(&store, &company, n).await;
     let ids = newest_contacts(&store, &company).await;
     listings(&store, &company, &ids, 100).await;
@@ -766,17 +772,7 @@ async fn calendar_bench(backend: Backend, out: &mut Vec<String>) {
     use sea_orm::Value as V;
     const BROKERS: usize = 30;
     const ENTRIES: usize = 200_000;
-    let db_name = match backend {
-        Backend::Sqlite => "SQLite",
-        Backend::Postgres => "PostgreSQL",
-    };
-    eprintln!("== {db_name}: seeding the calendar");
-    let url = fresh_database(backend).await;
-    let store = Store::connect(&url).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    store.optimize().await.expect("statistics while empty");
-    let tag = uuid::Uuid::new_v4().simple().to_string();
-    let company = people(&store, &tag).await;
+    let (db_name, url, store, tag, company) = fresh_company(backend, "the calendar").await;
     let company_id = company.admin.company_id;
     let office = store.create_office(company_id, "Calendar office").await.expect("office");
     let hash = PasswordHash::new("bench-password-1").await.expect("hash");
