@@ -120,7 +120,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn network(message: String) -> Self {
+    pub fn network(message: String) -> Self {
         Self {
             status: 0,
             error: ApiError {
@@ -277,8 +277,17 @@ pub async fn upload<T: DeserializeOwned>(path: &str, content_type: &str, bytes: 
 
 /// Downloads a file with the session's credentials and hands it to the browser to save.
 pub async fn download(path: &str, file_name: &str) -> Result<(), Failure> {
+    save(send(Method::GET, path, Body::None).await?, file_name).await
+}
+
+/// Posts `body` and saves the answer as a file (an export of a selection too long for a URL).
+pub async fn download_post<B: Serialize>(path: &str, body: &B, file_name: &str) -> Result<(), Failure> {
+    let body = Body::Json(serde_json::to_value(body).unwrap_or_default());
+    save(send(Method::POST, path, body).await?, file_name).await
+}
+
+async fn save(resp: gloo_net::http::Response, file_name: &str) -> Result<(), Failure> {
     use wasm_bindgen::JsCast;
-    let resp = send(Method::GET, path, Body::None).await?;
     if !resp.ok() {
         return decode::<()>(resp).await;
     }

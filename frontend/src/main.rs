@@ -44,8 +44,14 @@ fn App() -> impl IntoView {
                     <Route path=path!("/areas") view=pages::areas::AreasPage/>
                     <Route path=path!("/inbox") view=pages::inbox::InboxPage/>
                     <Route path=path!("/lead-sources") view=pages::inbox::LeadSourcesPage/>
+                    <Route path=path!("/deals") view=pages::calls::DealsPage/>
+                    <Route path=path!("/call-lists") view=pages::call_lists::CallListsPage/>
+                    <Route path=path!("/call-lists/:id/work") view=pages::call_lists::WorkListPage/>
+                    <Route path=path!("/reports/calls") view=pages::call_lists::CallReportPage/>
+                    <Route path=path!("/segments") view=pages::segments::SegmentsPage/>
                 </Routes>
             </main>
+            <pages::calls::IncomingCalls/>
         </Router>
     }
 }
@@ -98,6 +104,12 @@ fn Nav() -> impl IntoView {
                     })}
                 </A>
                 <A href="/calendar">{move || t("nav.calendar")}</A>
+                <A href="/segments" attr:id="nav-segments">{move || t("nav.segments")}</A>
+                <A href="/call-lists" attr:id="nav-call-lists">{move || t("nav.call_lists")}</A>
+                <A href="/reports/calls" attr:id="nav-reports">{move || t("nav.reports")}</A>
+                <Show when=pages::calls::head_of_sales>
+                    <A href="/deals" attr:id="nav-deals">{move || t("nav.deals")}</A>
+                </Show>
                 <A href="/import">{move || t("nav.import")}</A>
                 <A href="/areas">{move || t("nav.areas")}</A>
                 <Show when=move || session.me.get().is_some_and(|m| m.permissions.admin)>

@@ -17,6 +17,9 @@ mod m0007_tips;
 mod m0008_redistribution;
 mod m0009_listing_references;
 mod m0010_calendar;
+mod m0011_calls;
+mod m0012_call_lists;
+mod m0013_segments;
 
 pub struct Migrator;
 
@@ -34,6 +37,9 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_redistribution::Migration),
             Box::new(m0009_listing_references::Migration),
             Box::new(m0010_calendar::Migration),
+            Box::new(m0011_calls::Migration),
+            Box::new(m0012_call_lists::Migration),
+            Box::new(m0013_segments::Migration),
         ]
     }
 }

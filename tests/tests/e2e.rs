@@ -95,8 +95,21 @@ async fn wait_text(client: &Client, css: &str, needle: &str) {
     panic!("'{needle}' never appeared in {css}; the page says: {body}");
 }
 
+/// Clicks the element; when the SPA re-renders it between finding and clicking (a list that
+/// reloads after a change), finds it again.
 async fn click(client: &Client, css: &str) {
-    client.wait().for_element(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    for attempt in 0.. {
+        let element = client.wait().for_element(Locator::Css(css)).await.unwrap();
+        match element.click().await {
+            Ok(()) => return,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference && attempt < 20 =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("clicking {css}: {e:?}"),
+        }
+    }
 }
 
 async fn type_into(client: &Client, css: &str, text: &str) {
@@ -185,6 +198,64 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     wait_text(client, "#listing-parties", "Prodávající").await;
     shot(client, "08-listing").await;
     click(client, "#listing-parties a").await;
+    wait_text(client, "#contact-listings", "Masarykova 12, Brno").await;
+
+    // Calling Ingrid: nobody answers. The card counts the call and takes no second one today.
+    click(client, "#outcome-no_answer").await;
+    click(client, "#call-save").await;
+    wait_text(client, "#call-counts", "Hovory: 1").await;
+    wait_text(client, "#called-today", "zítra").await;
+    // A tag, in the company's words, on the card and the timeline.
+    click(client, "#tag-selling_own_home").await;
+    wait_text(client, "#timeline", "Prodává vlastní bydlení").await;
+    shot(client, "08b-call-card").await;
+
+    // Ingrid calls in: the telephone system tells the server, and the app opens her card.
+    let http = crm_tests::http_client();
+    let login: serde_json::Value = http
+        .post(format!("{address}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "jana@brno.example", "password": "jana-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rang = http
+        .post(format!("{address}/api/v1/calls/incoming"))
+        .bearer_auth(login["access_token"].as_str().unwrap())
+        .json(&serde_json::json!({"from": "+420 601 234 567", "email": "jana@brno.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rang.status(), 201);
+    wait_text(client, "#incoming-call", "+420601234567").await;
+    wait_text(client, "#lookup-matches", "Ingrid Sjöström").await;
+    shot(client, "08c-incoming-call").await;
+    click(client, "#lookup-matches a").await;
+    wait_text(client, "#timeline", "Příchozí hovor").await;
+
+    // A call list filled from a selection in one action, worked beside its script: Ingrid was
+    // called today already, so nobody is left for today. The report counts the call.
+    click(client, "#nav-call-lists").await;
+    type_into(client, "#list-name", "Jarní obvolávka").await;
+    type_into(client, "#list-instructions", "Pozdravit, zeptat se na plány, nabídnout ocenění.").await;
+    click(client, "#create-list").await;
+    wait_text(client, "#call-lists", "Jarní obvolávka").await;
+    click(client, "#call-lists details.fill summary").await;
+    type_into(client, "#fill-q", "ingrid").await;
+    click(client, "#call-lists button[id^='fill-']").await;
+    wait_text(client, ".fill-result", "Přidáno 1").await;
+    shot(client, "08d-call-lists").await;
+    click(client, "#call-lists a[id^='work-']").await;
+    wait_text(client, "#list-script", "nabídnout ocenění").await;
+    wait_text(client, "#list-empty", "Dnes").await;
+    click(client, "#nav-reports").await;
+    wait_text(client, "#report-callers", "Jana Nováková").await;
+    shot(client, "08e-report").await;
+    client.back().await.unwrap();
+    client.back().await.unwrap();
+    client.back().await.unwrap();
     wait_text(client, "#contact-listings", "Masarykova 12, Brno").await;
 
     // A tip about Ingrid to the office's shark tank; taken from it and accepted with the
@@ -366,6 +437,34 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     let text = std::fs::read_to_string(&csv).expect("the export was downloaded");
     assert!(text.starts_with("id,kind,first_name,last_name"), "{text}");
     assert!(text.contains("Ingrid,Sjöström"), "{text}");
+
+    // Segments: Ingrid found by a filter, the filter saved, Ingrid added to a new newsletter
+    // list, and the selection exported to Excel.
+    click(client, "#nav-segments").await;
+    type_into(client, "#seg-q", "ingrid").await;
+    click(client, "#segment-show").await;
+    wait_text(client, "#segment-list", "Ingrid Sjöström").await;
+    wait_text(client, "#segment-total", "1").await;
+    type_into(client, "#save-name", "Ingrid a spol.").await;
+    click(client, "#save-filter").await;
+    wait_text(client, "#saved-note", "Ingrid a spol.").await;
+    click(client, "#action-newsletter").await;
+    type_into(client, "#new-newsletter", "Jarní novinky").await;
+    click(client, "#create-newsletter").await;
+    wait_text(client, "#newsletter-list", "Jarní novinky").await;
+    click(client, "#action-run").await;
+    wait_text(client, "#action-result", "Hotovo: 1").await;
+    shot(client, "09z-segments").await;
+    click(client, "#segment-export").await;
+    let xlsx = downloads.join("contacts.xlsx");
+    for _ in 0..100 {
+        if xlsx.exists() && std::fs::metadata(&xlsx).map(|m| m.len() > 0).unwrap_or(false) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let book = std::fs::read(&xlsx).expect("the workbook was downloaded");
+    assert_eq!(&book[..2], b"PK", "a ZIP archive");
 
     // English, from the settings.
     click(client, "#who").await;

@@ -237,7 +237,7 @@ async fn notices_reach_users_through_the_channels_they_chose(backend: Backend) {
 
     // Defaults: everything in the app, nothing by SMS.
     let defaults = app.get("/api/v1/me/notices", &lars).await;
-    assert_eq!(defaults.body["kinds"].as_array().unwrap().len(), 4, "{}", defaults.body);
+    assert_eq!(defaults.body["kinds"].as_array().unwrap().len(), 5, "{}", defaults.body);
     assert!(
         defaults.body["kinds"]
             .as_array()

@@ -17,6 +17,10 @@ use crate::error::ApiError;
 
 /// The audience of access tokens.
 pub const AUDIENCE: &str = "crm-api";
+/// The audience of tickets that open the event stream: never an access token, nor the reverse.
+const TICKET_AUDIENCE: &str = "crm-events";
+/// How long a ticket opens the event stream.
+pub const TICKET_SECONDS: i64 = 60;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -38,6 +42,7 @@ pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    tickets: Validation,
     issuer: String,
     pub ttl_seconds: i64,
 }
@@ -49,10 +54,13 @@ impl Tokens {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        let mut tickets = validation.clone();
+        tickets.set_audience(&[TICKET_AUDIENCE]);
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            tickets,
             issuer: issuer.to_owned(),
             ttl_seconds,
         }
@@ -71,6 +79,28 @@ impl Tokens {
             iat_ms: now_ms,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    /// A ticket that opens `user`'s event stream for [`TICKET_SECONDS`].
+    pub fn issue_ticket(&self, user: &User) -> Result<String, ApiError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let now = now_ms / 1000;
+        let claims = Claims {
+            sub: user.id.0,
+            cid: user.company_id.0,
+            iss: self.issuer.clone(),
+            aud: TICKET_AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + TICKET_SECONDS,
+            iat_ms: now_ms,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    /// The company, user and issue time (milliseconds) of a valid ticket.
+    pub fn check_ticket(&self, ticket: &str) -> Option<(Uuid, Uuid, i64)> {
+        let c = jsonwebtoken::decode::<Claims>(ticket, &self.decoding, &self.tickets).ok()?.claims;
+        Some((c.cid, c.sub, c.iat_ms))
     }
 
     /// The company, user and issue time (milliseconds) of a valid token.

@@ -440,6 +440,7 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     demo_bookings(store, &company, &contacts, &listings, &mut rng).await?;
+    demo_calls(store, &company, &contacts).await?;
     let mut buyers: Vec<_> = contacts.iter().skip(1).step_by(4).collect();
     buyers.shuffle(&mut rng);
     for (contact, owner) in buyers.into_iter().take(50) {
@@ -473,6 +474,85 @@ pub async fn load(store: &Store) -> anyhow::Result<bool> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(true)
+}
+
+/// Calls by Anna with their outcomes (one postponed, a co-brokerage deal waiting for Erik, the
+/// head of sales), her extension for the telephone system, and her call list of clients not
+/// reached yet.
+async fn demo_calls(
+    store: &Store,
+    company: &crm_store::org::Company,
+    contacts: &[(crm_store::contacts::ContactRecord, &User)],
+) -> anyhow::Result<()> {
+    use crm_domain::calls::Outcome;
+    use crm_store::call_lists::{CallListInput, SavedFilter};
+    use crm_store::calls::CallInput;
+    let err = |e: crm_store::StoreError| anyhow::anyhow!("{e}");
+    let mine: Vec<_> = contacts
+        .iter()
+        .filter(|(c, owner)| owner.email == "anna@demo.example" && c.data.last_name.is_some())
+        .collect();
+    let Some((_, anna)) = mine.first() else { return Ok(()) };
+    store.set_extension(company.id, anna.id, Some("201")).await.map_err(err)?;
+    let viewer = anna.viewer();
+    let until = crm_domain::calendar::local_date(chrono::Utc::now(), company.time_zone) + chrono::Duration::days(40);
+    let calls = [
+        (Outcome::NoAnswer, None, None),
+        (Outcome::Postponed, Some("Has the money on a deposit until spring."), Some(until)),
+        (
+            Outcome::RealtorSplit,
+            Some("Realtor from Uppsala looking for a two-room flat for a client."),
+            None,
+        ),
+        (Outcome::Working, Some("Wants three rooms near a school, budget 6 million."), None),
+    ];
+    for ((c, _), (outcome, comment, until)) in mine.iter().zip(calls) {
+        store
+            .record_call(
+                &viewer,
+                &CallInput {
+                    contact: c.id,
+                    outcome,
+                    comment: comment.map(str::to_owned),
+                    until,
+                    colleague: None,
+                    list: None,
+                },
+            )
+            .await
+            .map_err(err)?;
+    }
+    let list = store
+        .create_call_list(
+            &viewer,
+            &CallListInput {
+                name: "Not reached yet".into(),
+                instructions: "Greet the client by name and say who you are.\nAsk whether they still plan to buy, and when.\nOffer to send new listings in their area; book a viewing if they want one.\nNo answer: try again tomorrow. Rude: call again tomorrow, once.".into(),
+                user_id: None,
+                group_id: None,
+                nightly: Some(SavedFilter {
+                    stage: Some("not_reached".into()),
+                    owner_id: Some(anna.id.0),
+                    ..Default::default()
+                }),
+            },
+        )
+        .await
+        .map_err(err)?;
+    store
+        .fill_call_list(
+            &viewer,
+            list.id,
+            &SavedFilter {
+                stage: Some("not_reached".into()),
+                owner_id: Some(anna.id.0),
+                ..Default::default()
+            },
+            crm_store::segments::Selection::All,
+        )
+        .await
+        .map_err(err)?;
+    Ok(())
 }
 
 /// Viewings (past ones with attendance, coming ones booked), bids, customer meetings and

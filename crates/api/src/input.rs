@@ -428,6 +428,81 @@ impl Check for t::CallbackWrite {
     }
 }
 
+impl Check for t::CallWrite {
+    fn check(&self, c: &mut Checker) {
+        c.text("outcome", &self.outcome, limits::CODE);
+        c.opt("comment", &self.comment, limits::MESSAGE);
+        c.opt("until", &self.until, limits::CODE);
+    }
+}
+
+impl Check for t::ContactTags {
+    fn check(&self, c: &mut Checker) {
+        c.texts(
+            "tags",
+            &self.tags,
+            crm_domain::calls::MAX_CONTACT_TAGS,
+            crm_domain::calls::MAX_TAG_CODE,
+        );
+    }
+}
+
+impl Check for t::DealDecision {
+    fn check(&self, c: &mut Checker) {
+        c.opt("note", &self.note, limits::MESSAGE);
+    }
+}
+
+impl Check for t::CallSettings {
+    fn check(&self, c: &mut Checker) {
+        let label = crm_domain::calls::MAX_LABEL * 4;
+        c.count("stages", &self.stages, 20);
+        c.count("reasons", &self.reasons, 20);
+        c.count("tags", &self.tags, crm_domain::calls::MAX_TAGS);
+        c.count("outcomes", &self.outcomes, 20);
+        for (name, list) in [("stages", &self.stages), ("reasons", &self.reasons), ("outcomes", &self.outcomes)] {
+            for (i, l) in list.iter().enumerate() {
+                c.text(&format!("{name}[{i}].code"), &l.code, limits::CODE * 2);
+                c.text(&format!("{name}[{i}].label"), &l.label, label);
+            }
+        }
+        for (i, t) in self.tags.iter().enumerate() {
+            c.text(&format!("tags[{i}].code"), &t.code, crm_domain::calls::MAX_TAG_CODE);
+            c.text(&format!("tags[{i}].label"), &t.label, label);
+        }
+    }
+}
+
+impl Check for t::ContactSelection {
+    fn check(&self, c: &mut Checker) {
+        crate::routes::check_selection(c, "", self);
+    }
+}
+
+impl Check for t::CallListWrite {
+    fn check(&self, c: &mut Checker) {
+        c.text("name", &self.name, crm_store::call_lists::MAX_NAME);
+        c.text("instructions", &self.instructions, crm_store::call_lists::MAX_INSTRUCTIONS);
+        if let Some(n) = &self.nightly {
+            crate::routes::check_selection(c, "nightly.", n);
+        }
+    }
+}
+
+impl Check for t::IncomingCall {
+    fn check(&self, c: &mut Checker) {
+        c.text("from", &self.from, limits::PHONE);
+        c.opt("extension", &self.extension, limits::CODE);
+        c.opt("email", &self.email, limits::EMAIL);
+    }
+}
+
+impl Check for t::UserExtension {
+    fn check(&self, c: &mut Checker) {
+        c.opt("extension", &self.extension, limits::CODE);
+    }
+}
+
 impl Check for t::PartyWrite {
     fn check(&self, c: &mut Checker) {
         c.text("role", &self.role, limits::CODE);

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod geocode;
 pub mod input;
 pub mod limits;
@@ -11,6 +12,7 @@ mod observe;
 mod routes;
 pub mod time;
 mod views;
+mod xlsx;
 
 use actix_files::{Files, NamedFile};
 use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
@@ -40,6 +42,8 @@ pub struct AppState {
     pub geocoder: Option<geocode::Geocoder>,
     /// Signs and checks unsubscribe links.
     pub link_key: Vec<u8>,
+    /// The app's open event streams on this instance.
+    pub events: std::sync::Arc<events::Hub>,
 }
 
 #[derive(OpenApi)]
@@ -59,6 +63,8 @@ pub struct AppState {
         (name = "admin", description = "Offices, users, groups and API keys"),
         (name = "tasks", description = "The signed-in user's CRM tasks"),
         (name = "calendar", description = "The calendar: bookings of a user or an office, public holidays, the private iCalendar feed"),
+        (name = "calls", description = "The call-outcome pipeline on contacts' cards, tags, co-brokerage deals, incoming calls from a telephone system and the app's event stream"),
+        (name = "segments", description = "Segmentation: selections of contacts counted and paged, saved filters, bulk messages, call lists, newsletter lists and the spreadsheet export"),
         (name = "bookings", description = "Viewings and bids of listings, customer meetings and callbacks"),
         (name = "public", description = "Pages and links for the company's clients (one-click unsubscribe)"),
         (name = "imports", description = "Importing a register of contacts from a CSV file"),
@@ -196,7 +202,9 @@ pub fn server(listener: std::net::TcpListener, store: Store, config: Config) -> 
         public_url: config.public_url.clone(),
         geocoder,
         link_key: config.jobs.link_key.clone(),
+        events: Default::default(),
     });
+    events::start(state.store.clone(), state.events.clone());
     // Rate-limit buckets of quiet clients are dropped every minute.
     let sweeper = state.clone();
     tokio::spawn(async move {

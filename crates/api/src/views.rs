@@ -56,6 +56,60 @@ pub fn user(u: &User, dir: &Directory) -> t::User {
         active: u.active,
         notify_email: u.notify_email,
         locale: u.locale.clone(),
+        extension: u.extension.clone(),
+    }
+}
+
+pub fn co_deal(d: crm_store::calls::DealRecord) -> t::CoDeal {
+    t::CoDeal {
+        id: d.id,
+        contact_id: d.contact_id.0,
+        contact_name: d.contact_name.clone(),
+        partner_percent: d.partner_percent,
+        our_percent: 100 - d.partner_percent.min(100),
+        status: d.status.as_str().to_owned(),
+        effective: d.effective(),
+        note: d.note,
+        proposed_by: d.proposed_by.0,
+        proposed_at: d.proposed_at,
+        decided_by: d.decided_by.map(|u| u.0),
+        decided_at: d.decided_at,
+    }
+}
+
+pub fn call_card(c: crm_store::calls::CallCardRecord, settings: &crm_domain::calls::CallSettings, dir: &Directory) -> t::CallCard {
+    t::CallCard {
+        contact_id: c.contact_id.0,
+        stage: c.stage.as_str().to_owned(),
+        stage_label: settings.stage_label(c.stage).to_owned(),
+        reason: c.reason.map(|r| r.as_str().to_owned()),
+        reason_label: c.reason.map(|r| settings.reason_label(r).to_owned()),
+        calls: c.calls,
+        unanswered: c.unanswered,
+        max_unanswered: crm_domain::calls::MAX_UNANSWERED,
+        rude: c.rude,
+        last_call_on: c.last_call_on.map(|d| d.to_string()),
+        until: c.until.map(|d| d.to_string()),
+        may_call_today: c.may_call_today,
+        tags: c.tags,
+        deals: c.deals.into_iter().map(co_deal).collect(),
+        history: c
+            .history
+            .into_iter()
+            .map(|h| t::CallEntry {
+                id: h.id,
+                contact_id: h.contact_id.map(|c| c.0),
+                user_id: h.user_id.0,
+                user_name: dir.user_name(h.user_id),
+                direction: h.direction,
+                answered: h.answered,
+                outcome: h.outcome.map(|o| o.as_str().to_owned()),
+                stage: h.stage.map(|s| s.as_str().to_owned()),
+                comment: h.comment,
+                phone: h.phone,
+                at: h.at,
+            })
+            .collect(),
     }
 }
 

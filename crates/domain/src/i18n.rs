@@ -243,6 +243,30 @@ pub fn event_text(locale: Locale, kind: &str, params: &Value) -> String {
         "callback" => "event.callback_office",
         "unsubscribed" => "event.unsubscribed",
         "redistributed" => "event.redistributed",
+        "call" => {
+            translate(&mut p, "outcome", "outcome");
+            if let Some(reason) = params.get("reason").and_then(Value::as_str) {
+                let stage = params.get("stage").and_then(Value::as_str).unwrap_or_default();
+                p["stage"] = Value::String(format!("{stage} ({reason})"));
+            }
+            match (
+                params.get("outcome").and_then(Value::as_str),
+                params.get("comment").is_some_and(|c| c.is_string()),
+            ) {
+                (Some("no_answer"), _) => "event.call_no_answer",
+                (_, true) => "event.call_comment",
+                (_, false) => "event.call",
+            }
+        }
+        "card_reopened" => "event.card_reopened",
+        "tagged" => "event.tagged",
+        "untagged" => "event.untagged",
+        "deal" => match params.get("status").and_then(Value::as_str) {
+            Some("approved") => "event.deal_approved",
+            Some("rejected") => "event.deal_rejected",
+            _ => "event.deal_proposed",
+        },
+        "call_in" => "event.call_in",
         other => return other.to_owned(),
     };
     locale.render(key, &p)
@@ -341,6 +365,16 @@ mod tests {
         assert_eq!(event_text(Locale::PtBr, "updated", &json!({"fields": []})), "Dados atualizados");
         let h = json!({"from": "Anna", "to": "Erik", "message": "Ring!"});
         assert_eq!(event_text(Locale::Ru, "handover", &h), "Передан от Anna к Erik: Ring!");
+        let call = json!({"outcome": "no_answer", "calls": 3, "stage": "Нецелевые", "reason": "Не дозвониться"});
+        assert_eq!(
+            event_text(Locale::Ru, "call", &call),
+            "Звонок без ответа (3-й): Нецелевые (Не дозвониться)"
+        );
+        let call = json!({"outcome": "postponed", "calls": 1, "stage": "Postponed", "comment": "Money on deposit"});
+        assert_eq!(
+            event_text(Locale::En, "call", &call),
+            "Called, postponed: Postponed. Money on deposit"
+        );
     }
 
     #[test]

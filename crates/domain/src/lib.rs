@@ -4,6 +4,7 @@
 //! these types, so every rule lives in exactly one place and is tested beside its definition.
 
 pub mod calendar;
+pub mod calls;
 pub mod contacts;
 pub mod focus;
 pub mod holidays;

@@ -20,7 +20,7 @@ pub struct Periodic {
 }
 
 /// Every periodic job, with its default period (a setting: `CRM_JOB_<NAME>_SECONDS`).
-pub const PERIODIC_JOBS: [Periodic; 4] = [
+pub const PERIODIC_JOBS: [Periodic; 6] = [
     Periodic {
         name: "housekeeping",
         default_every: Duration::from_secs(3600),
@@ -35,6 +35,16 @@ pub const PERIODIC_JOBS: [Periodic; 4] = [
         name: "auto_tips",
         default_every: Duration::from_secs(300),
         about: "tips viewing participants to the broker whose focus area holds their home, once their office's delay has passed",
+    },
+    Periodic {
+        name: "nurture",
+        default_every: Duration::from_secs(3600),
+        about: "gives brokers one task per week to keep in touch with clients who postponed until a later day or carry a tag asking for weekly nurture",
+    },
+    Periodic {
+        name: "call_lists",
+        default_every: Duration::from_secs(24 * 3600),
+        about: "fills call lists that have a saved selection, once a night, as their creators see the contacts",
     },
     Periodic {
         name: "statistics",
@@ -62,6 +72,14 @@ async fn execute(store: &Store, name: &str) -> anyhow::Result<String> {
         "auto_tips" => {
             let sent = store.auto_tips_due(Utc::now()).await?;
             Ok(format!("{sent} automatic tips after viewings"))
+        }
+        "nurture" => {
+            let made = store.nurture_due(Utc::now()).await?;
+            Ok(format!("{made} weekly nurture tasks"))
+        }
+        "call_lists" => {
+            let added = store.fill_nightly().await?;
+            Ok(format!("{added} contacts added to call lists"))
         }
         "statistics" => {
             store.recount_contacts().await?;

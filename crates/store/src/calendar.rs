@@ -289,7 +289,7 @@ impl Store {
         Ok(user.zone(&self.company(company).await?))
     }
 
-    async fn colleague(&self, company: CompanyId, id: UserId, field: &'static str) -> Result<User, StoreError> {
+    pub(crate) async fn colleague(&self, company: CompanyId, id: UserId, field: &'static str) -> Result<User, StoreError> {
         let u = self
             .user(company, id)
             .await
@@ -301,7 +301,11 @@ impl Store {
     }
 
     /// Names of contacts the viewer may see (others are left out).
-    async fn visible_names(&self, viewer: &Viewer, ids: Vec<Uuid>) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    pub(crate) async fn visible_names(
+        &self,
+        viewer: &Viewer,
+        ids: Vec<Uuid>,
+    ) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
         let mut ids = ids;
         ids.sort();
         ids.dedup();

@@ -26,8 +26,9 @@ pub enum StoreError {
     /// The caller lacks the right for this action.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The database's own words are the source, for the log; the API answers a generic 500.
     #[error("database error")]
-    Db(sea_orm::DbErr),
+    Db(#[source] sea_orm::DbErr),
     /// Something that should not happen (a worker thread died).
     #[error("{0}")]
     Internal(String),

@@ -6,6 +6,8 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod call_lists;
+pub mod calls;
 pub mod contacts;
 pub mod cursor;
 mod encoding;
@@ -19,6 +21,7 @@ pub mod notices;
 pub mod org;
 pub mod outbox;
 pub mod properties;
+pub mod segments;
 mod snapshot;
 mod sql;
 pub mod tasks;

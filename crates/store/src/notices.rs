@@ -15,7 +15,7 @@ use crate::entities::{notice_prefs, notifications, users};
 use crate::{Store, StoreError};
 
 /// The kinds of notice a user chooses channels for.
-pub const NOTICE_KINDS: [&str; 4] = ["handover", "tip", "callback", "unsubscribe"];
+pub const NOTICE_KINDS: [&str; 5] = ["handover", "tip", "callback", "unsubscribe", "deal"];
 
 /// Where a kind of notice goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

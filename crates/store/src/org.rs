@@ -54,6 +54,8 @@ pub struct User {
     pub time_zone: Option<chrono_tz::Tz>,
     /// How the user's last booking confirmed the meeting to the client, offered for the next.
     pub booking_confirmation: Option<crm_domain::calendar::Confirmation>,
+    /// The extension a telephone system knows the user by.
+    pub extension: Option<String>,
 }
 
 impl User {
@@ -139,6 +141,7 @@ pub(crate) fn to_user(m: users::Model) -> User {
             .booking_confirmation
             .as_deref()
             .and_then(crm_domain::calendar::Confirmation::parse),
+        extension: m.extension,
     }
 }
 

@@ -84,6 +84,39 @@ pub(crate) async fn queue_to_contact(
     Ok(true)
 }
 
+/// Queues one message to each of many contacts (a bulk send to a segment), in the caller's
+/// transaction; the caller has left out those who opted out.
+pub(crate) async fn queue_to_contacts(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    channel: &str,
+    to: &[(ContactId, String)],
+    subject: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    let now = Utc::now();
+    for chunk in to.chunks(500) {
+        outbox::Entity::insert_many(chunk.iter().map(|(contact, address)| outbox::ActiveModel {
+            company_id: Set(company.0),
+            id: Set(Uuid::now_v7()),
+            channel: Set(channel.to_owned()),
+            recipient: Set(address.clone()),
+            subject: Set(subject.to_owned()),
+            body: Set(body.to_owned()),
+            status: Set("pending".to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            last_error: Set(None),
+            created_at: Set(now),
+            sent_at: Set(None),
+            contact_id: Set(Some(contact.0)),
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
 async fn queue(
     db: &impl ConnectionTrait,
     company: CompanyId,

@@ -2,7 +2,7 @@
 //! crate, so a contract change that would break the SPA is a compile error. With the `openapi`
 //! feature the types also describe themselves for the OpenAPI spec.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -463,6 +463,9 @@ api_type! {
         pub active: bool,
         pub notify_email: bool,
         pub locale: String,
+        /// The extension a telephone system knows the user by (incoming calls).
+        #[serde(default)]
+        pub extension: Option<String>,
     }
 
     /// A group to create or replace.
@@ -1051,7 +1054,7 @@ api_type! {
     /// A notification in the app (the bell).
     pub struct Notification {
         pub id: Uuid,
-        /// `handover`, `tip`, `callback` or `unsubscribe`.
+        /// `handover`, `tip`, `callback`, `unsubscribe` or `deal` (a co-brokerage deal to approve).
         pub kind: String,
         pub title: String,
         pub body: Option<String>,
@@ -1076,7 +1079,7 @@ api_type! {
 
     /// The channels of one kind of notice.
     pub struct NoticeChannels {
-        /// `handover`, `tip`, `callback` or `unsubscribe`.
+        /// `handover`, `tip`, `callback`, `unsubscribe` or `deal` (a co-brokerage deal to approve).
         pub kind: String,
         pub in_app: bool,
         pub email: bool,
@@ -1089,5 +1092,433 @@ api_type! {
         /// Any usual format; empty removes it; absent keeps it.
         #[serde(default)]
         pub phone: Option<String>,
+    }
+}
+
+api_type! {
+    /// A call made to a contact and how it ended.
+    pub struct CallWrite {
+        /// `no_answer`, `working` (plans to buy: the contact needs a name, and a comment is
+        /// required), `not_a_client`, `not_relevant` (comment required), `postponed` (with
+        /// `until`), `realtor_split` (another agency's realtor who accepts the commission split: a
+        /// deal for the head of sales), `other_realtor` (who does not), `rude` (rude or hung up:
+        /// call again tomorrow; the second time, non-target), `colleague` (with `colleague_id`).
+        pub outcome: String,
+        #[serde(default)]
+        pub comment: Option<String>,
+        /// For `postponed`: `YYYY-MM-DD`, after today.
+        #[serde(default)]
+        pub until: Option<String>,
+        /// For `colleague`: who tries next (a task for them, tomorrow).
+        #[serde(default)]
+        pub colleague_id: Option<Uuid>,
+        /// Made from this call list: the contact's entry on it is settled (reached when
+        /// answered; otherwise tried again another day, or given up when non-target).
+        #[serde(default)]
+        pub list_id: Option<Uuid>,
+    }
+
+    /// A call made (`out`) or received through the telephone system (`in`).
+    pub struct CallEntry {
+        pub id: Uuid,
+        pub contact_id: Option<Uuid>,
+        pub user_id: Uuid,
+        pub user_name: String,
+        pub direction: String,
+        pub answered: bool,
+        pub outcome: Option<String>,
+        /// The card's stage after the call.
+        pub stage: Option<String>,
+        pub comment: Option<String>,
+        pub phone: Option<String>,
+        pub at: DateTime<Utc>,
+    }
+
+    /// A co-brokerage deal with another agency's realtor: the split counts (`effective`) only
+    /// once the head of sales approved it.
+    pub struct CoDeal {
+        pub id: Uuid,
+        pub contact_id: Uuid,
+        pub contact_name: String,
+        pub partner_percent: u8,
+        pub our_percent: u8,
+        /// `proposed`, `approved` or `rejected`.
+        pub status: String,
+        pub effective: bool,
+        pub note: Option<String>,
+        pub proposed_by: Uuid,
+        pub proposed_at: DateTime<Utc>,
+        pub decided_by: Option<Uuid>,
+        pub decided_at: Option<DateTime<Utc>>,
+    }
+
+    /// The head of sales' decision on a proposed deal.
+    pub struct DealDecision {
+        pub approve: bool,
+        #[serde(default)]
+        pub note: Option<String>,
+    }
+
+    /// A contact's card in the call-outcome pipeline.
+    pub struct CallCard {
+        pub contact_id: Uuid,
+        /// `not_reached`, `working`, `postponed`, `call_again`, `with_colleague`, `co_brokerage`, `non_target`.
+        pub stage: String,
+        /// The company's word for the stage.
+        pub stage_label: String,
+        /// Why non-target: `cannot_reach`, `not_a_client`, `not_relevant`, `other_realtor`.
+        pub reason: Option<String>,
+        pub reason_label: Option<String>,
+        /// Calls made.
+        pub calls: u32,
+        /// Unanswered calls in a row; at `max_unanswered` a client not yet reached is non-target.
+        pub unanswered: u32,
+        pub max_unanswered: u32,
+        pub rude: u32,
+        /// `YYYY-MM-DD`, the company's day of the last call.
+        pub last_call_on: Option<String>,
+        /// Postponed until, `YYYY-MM-DD`.
+        pub until: Option<String>,
+        /// False when the client was called today already, or the card is non-target.
+        pub may_call_today: bool,
+        pub tags: Vec<String>,
+        pub deals: Vec<CoDeal>,
+        /// The latest calls, newest first.
+        pub history: Vec<CallEntry>,
+    }
+
+    /// A contact's tags (codes from the company's call settings), replacing the ones it had.
+    pub struct ContactTags {
+        pub tags: Vec<String>,
+    }
+
+    /// A code and the words for it.
+    pub struct Label {
+        pub code: String,
+        pub label: String,
+    }
+
+    /// A tag a company puts on contacts.
+    pub struct CallTag {
+        /// Lower-case letters, digits and `_`, at most 40.
+        pub code: String,
+        pub label: String,
+        /// Only the head of sales (office managers) and administrators set or remove it.
+        #[serde(default)]
+        pub manager_only: bool,
+        /// The client stays with its broker: only the head of sales or an administrator hands it over.
+        #[serde(default)]
+        pub keeps_owner: bool,
+        /// The broker gets a weekly nurture task while the tag is on.
+        #[serde(default)]
+        pub weekly_nurture: bool,
+    }
+
+    /// The company's words for the pipeline's stages and reasons, its tags and the partner
+    /// agency's share in co-brokerage deals. `outcomes` (read only) names the call outcomes in
+    /// the reader's language.
+    pub struct CallSettings {
+        pub stages: Vec<Label>,
+        pub reasons: Vec<Label>,
+        pub tags: Vec<CallTag>,
+        pub partner_percent: u8,
+        #[serde(default)]
+        pub outcomes: Vec<Label>,
+    }
+
+    /// An incoming call, posted by a telephone system: the caller's number and the called user
+    /// (by id, extension or email; one of them).
+    pub struct IncomingCall {
+        pub from: String,
+        #[serde(default)]
+        pub user_id: Option<Uuid>,
+        #[serde(default)]
+        pub extension: Option<String>,
+        #[serde(default)]
+        pub email: Option<String>,
+    }
+
+    /// An incoming call logged: the contacts the number matched (for the called user), on whose
+    /// timelines it is written; the user's open app shows the caller's card at once.
+    pub struct IncomingCallLogged {
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub phone: String,
+        pub contact_ids: Vec<Uuid>,
+    }
+
+    /// What the app's event stream (`GET /api/v1/me/events?ticket=`) sends when a call comes in.
+    pub struct IncomingCallEvent {
+        pub id: Uuid,
+        pub phone: String,
+        pub at: DateTime<Utc>,
+    }
+
+    /// A short-lived ticket that opens the caller's event stream (an `EventSource` cannot send
+    /// an Authorization header).
+    pub struct EventTicket {
+        pub ticket: String,
+        pub expires_in: u64,
+    }
+
+    /// The extension a telephone system knows a user by (none to clear it).
+    pub struct UserExtension {
+        #[serde(default)]
+        pub extension: Option<String>,
+    }
+}
+
+api_type! {
+    /// Which contacts (a segment): the contact list's filters with the call pipeline's stage and
+    /// tags, dates, viewings, bids, demands and opt-out; all combined with AND.
+    #[derive(Default)]
+    pub struct ContactSelection {
+        /// `agency`, `verified`, `standard`, `draft`.
+        #[serde(default)]
+        pub kind: Option<String>,
+        #[serde(default)]
+        pub owner_id: Option<Uuid>,
+        #[serde(default)]
+        pub office_id: Option<Uuid>,
+        /// Words, a phone or an email, as in the contact list's search.
+        #[serde(default)]
+        pub q: Option<String>,
+        /// A stage of the call pipeline (`not_reached` includes contacts never called).
+        #[serde(default)]
+        pub stage: Option<String>,
+        /// A tag code.
+        #[serde(default)]
+        pub tag: Option<String>,
+        /// Created on or after this day (days are the company's calendar days).
+        #[serde(default)]
+        pub created_from: Option<NaiveDate>,
+        /// Created on or before this day.
+        #[serde(default)]
+        pub created_to: Option<NaiveDate>,
+        /// Called (either way) on or after this day.
+        #[serde(default)]
+        pub contacted_since: Option<NaiveDate>,
+        /// Not called (either way) on or after this day.
+        #[serde(default)]
+        pub not_contacted_since: Option<NaiveDate>,
+        /// Attended a viewing on or after this day…
+        #[serde(default)]
+        pub viewing_from: Option<NaiveDate>,
+        /// …and on or before this day.
+        #[serde(default)]
+        pub viewing_to: Option<NaiveDate>,
+        /// No customer meeting booked on or after this day.
+        #[serde(default)]
+        pub no_meeting_since: Option<NaiveDate>,
+        /// Placed a bid on or after this day…
+        #[serde(default)]
+        pub bid_from: Option<NaiveDate>,
+        /// …and on or before this day.
+        #[serde(default)]
+        pub bid_to: Option<NaiveDate>,
+        /// Did not become a buyer of any listing within the last year.
+        #[serde(default)]
+        pub not_buyer: bool,
+        /// Has an open demand whose area names this text.
+        #[serde(default)]
+        pub demand_area: Option<String>,
+        /// Has an open demand whose price range takes this price.
+        #[serde(default)]
+        pub demand_price: Option<i64>,
+        /// Opted out of messages (true) or not (false).
+        #[serde(default)]
+        pub opted_out: Option<bool>,
+        /// On this newsletter list.
+        #[serde(default)]
+        pub newsletter_id: Option<Uuid>,
+    }
+
+    /// A segment to read a page of: a selection, and where the page starts.
+    pub struct SegmentQuery {
+        #[serde(default)]
+        pub filter: ContactSelection,
+        /// `next_cursor` of the page before.
+        #[serde(default)]
+        pub cursor: Option<String>,
+        /// 1–200, default 50.
+        #[serde(default)]
+        pub limit: Option<u64>,
+    }
+
+    /// The contacts a bulk action or an export is for: those of the selection, or only the
+    /// listed ones among them (at most 1,000).
+    pub struct SegmentTarget {
+        #[serde(default)]
+        pub filter: ContactSelection,
+        /// Absent: every contact of the selection.
+        #[serde(default)]
+        pub contact_ids: Option<Vec<Uuid>>,
+    }
+
+    /// A bulk action over a segment.
+    pub struct SegmentAction {
+        #[serde(default)]
+        pub filter: ContactSelection,
+        /// Absent: every contact of the selection.
+        #[serde(default)]
+        pub contact_ids: Option<Vec<Uuid>>,
+        /// `email`, `sms`, `call_list` or `newsletter`.
+        pub action: String,
+        /// The email's subject (`email`).
+        #[serde(default)]
+        pub subject: Option<String>,
+        /// The message (`email`, `sms`); an unsubscribe link is added.
+        #[serde(default)]
+        pub body: Option<String>,
+        /// The call list or newsletter list (`call_list`, `newsletter`).
+        #[serde(default)]
+        pub list_id: Option<Uuid>,
+    }
+
+    /// What a bulk action did.
+    pub struct SegmentActionResult {
+        /// Contacts the selection found.
+        pub matched: u64,
+        /// Contacts the action was carried out for.
+        pub done: u64,
+        /// Left out: they opted out of messages.
+        pub opted_out: u64,
+        /// Left out: no email address (email) or phone number (SMS).
+        pub no_channel: u64,
+        /// Left out: already on the list, reached in the last 30 days, or non-target.
+        pub skipped: u64,
+    }
+
+    /// A saved selection, private or shared with its creator's office.
+    pub struct SavedFilterView {
+        pub id: Uuid,
+        pub name: String,
+        pub filter: ContactSelection,
+        /// Shared with the office.
+        pub shared: bool,
+        pub created_by: Uuid,
+        pub created_by_name: String,
+        pub updated_at: DateTime<Utc>,
+    }
+
+    /// A selection to save.
+    pub struct SavedFilterWrite {
+        pub name: String,
+        #[serde(default)]
+        pub filter: ContactSelection,
+        /// Shared with the creator's office (default: private).
+        #[serde(default)]
+        pub shared: bool,
+    }
+
+    /// A newsletter list.
+    pub struct NewsletterListView {
+        pub id: Uuid,
+        pub name: String,
+        pub members: u64,
+        pub archived: bool,
+        pub created_by: Uuid,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// A newsletter list to create or change.
+    pub struct NewsletterListWrite {
+        pub name: String,
+        #[serde(default)]
+        pub archived: bool,
+    }
+
+    /// A call list to create or change.
+    pub struct CallListWrite {
+        pub name: String,
+        /// A full call script or a short summary, shown beside the contact while calling.
+        #[serde(default)]
+        pub instructions: String,
+        /// Worked by this user, or by `group_id`'s members; by its creator when neither.
+        #[serde(default)]
+        pub user_id: Option<Uuid>,
+        #[serde(default)]
+        pub group_id: Option<Uuid>,
+        /// Filled every night from this selection (as its creator sees the contacts).
+        #[serde(default)]
+        pub nightly: Option<ContactSelection>,
+        #[serde(default)]
+        pub archived: bool,
+    }
+
+    /// How far a list has come.
+    pub struct ListProgress {
+        pub total: u64,
+        /// Not settled yet.
+        pub open: u64,
+        /// Reached, or given up as non-target.
+        pub done: u64,
+        pub reached: u64,
+        /// Called and not reached (waiting for another day, or given up).
+        pub not_reached: u64,
+    }
+
+    pub struct CallList {
+        pub id: Uuid,
+        pub name: String,
+        pub instructions: String,
+        pub user_id: Option<Uuid>,
+        pub group_id: Option<Uuid>,
+        pub nightly: Option<ContactSelection>,
+        pub created_by: Uuid,
+        pub created_at: DateTime<Utc>,
+        pub archived: bool,
+        pub progress: ListProgress,
+    }
+
+    /// What filling a list did.
+    pub struct FillResult {
+        pub added: u64,
+        /// Matching contacts left out: already open on the list, reached in the last 30 days,
+        /// non-target, or not of the stage or tag asked for.
+        pub skipped: u64,
+    }
+
+    /// The next contact to call from a list, now taken by the caller (none when the list has
+    /// nobody left to call today).
+    pub struct NextCall {
+        pub contact: Option<ContactSummary>,
+        /// Calls already made to the contact from the list.
+        pub attempts: u32,
+    }
+
+    /// Calls with one outcome.
+    pub struct OutcomeCount {
+        pub outcome: String,
+        pub label: String,
+        pub count: u64,
+    }
+
+    /// One caller's calls in a period.
+    pub struct CallerStats {
+        pub user_id: Uuid,
+        pub name: String,
+        pub calls: u64,
+        pub reached: u64,
+        /// Clients called who got a customer meeting booked after the call.
+        pub meetings: u64,
+        pub outcomes: Vec<OutcomeCount>,
+    }
+
+    /// Calls made from one list in a period, and its progress.
+    pub struct ListStats {
+        pub list_id: Uuid,
+        pub name: String,
+        pub calls: u64,
+        pub reached: u64,
+        pub progress: ListProgress,
+    }
+
+    /// Calling in a period, per caller and per list.
+    pub struct CallReport {
+        pub from: String,
+        pub to: String,
+        pub callers: Vec<CallerStats>,
+        pub lists: Vec<ListStats>,
     }
 }

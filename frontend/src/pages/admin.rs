@@ -202,6 +202,19 @@ fn Admin() -> impl IntoView {
             }/>
         }
     };
+    // The extension a telephone system knows the user by: saved when the field is left.
+    let extension_input = move |u: User| {
+        let id = u.id;
+        view! {
+            <input class="extension" maxlength="20" size="6" prop:value=u.extension.clone().unwrap_or_default() on:change=move |ev| {
+                let value = event_target_value(&ev);
+                let body = crm_types::UserExtension { extension: Some(value).filter(|v| !v.trim().is_empty()) };
+                leptos::task::spawn_local(async move {
+                    report(api::put::<_, User>(&format!("/api/v1/users/{id}/extension"), &body).await.map(|_| ()));
+                });
+            }/>
+        }
+    };
 
     let key_name = RwSignal::new(String::new());
     let key_user = RwSignal::new(String::new());
@@ -256,6 +269,7 @@ fn Admin() -> impl IntoView {
                         <th>{move || t("admin.name")}</th><th>{move || t("contacts.email")}</th><th>{move || t("admin.role")}</th><th>{move || t("contacts.office")}</th>
                         <th>{move || t("admin.work_with_clients")}</th><th>{move || t("admin.offer_scope")}</th><th>{move || t("admin.demand_scope")}</th>
                         <th>{move || t("admin.export")}</th><th>{move || t("admin.admin")}</th><th>{move || t("admin.active")}</th>
+                        <th>{move || t("admin.extension")}</th>
                     </tr></thead>
                     <tbody>
                         {move || users.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|u| view! {
@@ -267,6 +281,7 @@ fn Admin() -> impl IntoView {
                                 <td>{flag(u.clone(), "export")}</td>
                                 <td>{flag(u.clone(), "admin")}</td>
                                 <td>{flag(u.clone(), "active")}</td>
+                                <td>{extension_input(u.clone())}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -337,7 +352,9 @@ fn Admin() -> impl IntoView {
                     </select>
                     <button id="create-key" type="submit">{move || t("admin.create_key")}</button>
                 </form>
+                <p class="hint">{move || t("admin.pbx_hint")}</p>
             </section>
+            <crate::pages::calls::CallSettingsForm/>
         </Show>
     }
 }

@@ -88,6 +88,7 @@ fn Card() -> impl IntoView {
                                 <Demands contact_id=s.id demands=c.demands.clone() currency=cur on_done=bump/>
                             </div>
                         </div>
+                        <crate::pages::calls::CallPanel contact_id=s.id on_done=bump/>
                         <div class="card">
                             <h2>{t("meeting.title")}</h2>
                             <Meetings contact=s.id reload=reload follow_up=following on_done=bump/>

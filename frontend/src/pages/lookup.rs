@@ -36,9 +36,21 @@ const MIN_CHARS: usize = 3;
 
 #[component]
 fn Lookup() -> impl IntoView {
-    let q = RwSignal::new(String::new());
+    // `?q=` opens the lookup for a number (an incoming call does); `&call=1` says it is ringing.
+    let query = leptos_router::hooks::use_query_map();
+    let initial = query.read_untracked().get("q").unwrap_or_default();
+    let q = RwSignal::new(initial.clone());
     // What the server is asked: the typed text once typing pauses.
-    let asked = RwSignal::new(String::new());
+    let asked = RwSignal::new(initial);
+    Effect::new(move |_| {
+        if let Some(v) = query.read().get("q")
+            && v != asked.get_untracked()
+        {
+            q.set(v.clone());
+            asked.set(v);
+        }
+    });
+    let ringing = move || query.read().get("call").is_some();
     let typed = RwSignal::new(0u32);
     let on_input = move |ev: leptos::ev::Event| {
         q.set(event_target_value(&ev));
@@ -66,7 +78,7 @@ fn Lookup() -> impl IntoView {
     let tip_for = RwSignal::new(None::<(uuid::Uuid, String)>);
     view! {
         <section class="card lookup">
-            <h1>{move || t("lookup.title")}</h1>
+            <h1>{move || if ringing() { t("lookup.ringing") } else { t("lookup.title") }}</h1>
             <input id="lookup-input" type="search" autofocus maxlength="200" placeholder=move || t("lookup.placeholder") prop:value=q on:input=on_input/>
             <p class="hint">{move || t("lookup.hint")}</p>
             {move || match result.get() {

@@ -10,7 +10,19 @@ use crate::api::{self, enc};
 use crate::i18n::{date, date_time, now, number, t};
 use crate::pages::login::RequireSession;
 
-const KINDS: [&str; 7] = ["tip", "lead", "callback", "follow_up", "handover", "unsubscribe", "import"];
+const KINDS: [&str; 11] = [
+    "tip",
+    "lead",
+    "callback",
+    "call_again",
+    "contact_on",
+    "colleague_try",
+    "nurture",
+    "follow_up",
+    "handover",
+    "unsubscribe",
+    "import",
+];
 
 #[component]
 pub fn TasksPage() -> impl IntoView {

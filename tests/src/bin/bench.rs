@@ -1039,6 +1039,79 @@ async fn calendar_bench(backend: Backend, out: &mut Vec<String>) {
     drop(server);
 }
 
+fn args_calls() -> bool {
+    std::env::args().skip(2).any(|a| a == "calls")
+}
+
+/// Filling a call list from a selection of `n` contacts through the running server (the
+/// administrator sees them all), filling it again (everything already on it), and taking the
+/// next contact to call.
+async fn call_list_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
+    let (db_name, url, store, _, company) = fresh_company(backend, &format!("{n} contacts for a call list")).await;
+    let rate = seed(&store, &company, n).await;
+    let mut results = vec![format!(
+        "| {db_name} | bulk import through the store | {n} contacts | {rate:.0} contacts/s |"
+    )];
+    let server = CrmProcess::serve(
+        &url,
+        &[("CRM_NO_JOBS", "true"), ("CRM_ACCESS_TOKEN_SECONDS", "36000"), ("RUST_LOG", "warn")],
+    )
+    .await;
+    let client = Client {
+        http: reqwest::Client::new(),
+        address: server.address.clone(),
+    };
+    let admin = client.token(&company.admin.email).await;
+    let post = |path: String, body: Value| {
+        let (http, address, token) = (client.http.clone(), client.address.clone(), admin.clone());
+        async move {
+            let started = Instant::now();
+            let r = http
+                .post(format!("{address}{path}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            assert!(r.status().is_success(), "{path}: {}", r.status());
+            let v: Value = r.json().await.expect("json");
+            (started.elapsed(), v)
+        }
+    };
+    let (_, list) = post(
+        "/api/v1/call-lists".into(),
+        serde_json::json!({"name": "Everyone", "instructions": "Ask about their plans."}),
+    )
+    .await;
+    let id = list["id"].as_str().expect("list id").to_owned();
+    let (took, filled) = post(format!("/api/v1/call-lists/{id}/fill"), serde_json::json!({})).await;
+    results.push(format!(
+        "| {db_name} | fill a call list from a selection (`POST /call-lists/{{id}}/fill`, no filter) | {} contacts added | {:.2} s |",
+        filled["added"],
+        took.as_secs_f64()
+    ));
+    let (took, again) = post(format!("/api/v1/call-lists/{id}/fill"), serde_json::json!({})).await;
+    results.push(format!(
+        "| {db_name} | fill the same list again (every contact already on it) | {} left out | {:.2} s |",
+        again["skipped"],
+        took.as_secs_f64()
+    ));
+    let (took, part) = post(format!("/api/v1/call-lists/{id}/fill"), serde_json::json!({"q": "lind"})).await;
+    results.push(format!(
+        "| {db_name} | fill with a text selection (`q=lind`) already on the list | {} left out | {:.2} s |",
+        part["skipped"],
+        took.as_secs_f64()
+    ));
+    let mut table = Table::default();
+    let mut times = Vec::new();
+    for _ in 0..100 {
+        times.push(post(format!("/api/v1/call-lists/{id}/next"), serde_json::json!({})).await.0);
+    }
+    table.add(db_name, "take the next contact from the list (the one held)", times, "");
+    report(db_name, results, table, out);
+    drop(server);
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -1061,6 +1134,13 @@ async fn main() {
     // `leads` measures only the lead intake (after seeding); `calendar` only the calendar.
     let only_leads = args_leads();
     let mut out = Vec::new();
+    if args_calls() {
+        for backend in backends.iter().copied() {
+            call_list_bench(backend, n, &mut out).await;
+        }
+        println!("{}", out.join("\n"));
+        return;
+    }
     if args_calendar() {
         for backend in backends.iter().copied() {
             calendar_bench(backend, &mut out).await;

@@ -198,7 +198,7 @@ async fn list(
 }
 
 /// A store's refusal of a query parameter is a 400 (the request, not its data, is wrong).
-fn query_error(e: crm_store::StoreError) -> ApiError {
+pub(crate) fn query_error(e: crm_store::StoreError) -> ApiError {
     match e {
         crm_store::StoreError::Invalid { field, code, message } => ApiError::bad_request(code, Some(&field), message),
         other => other.into(),

@@ -4,6 +4,8 @@ pub mod admin;
 pub mod auth;
 pub mod bookings;
 pub mod calendar;
+pub mod call_lists;
+pub mod calls;
 pub mod contacts;
 pub mod focus;
 pub mod health;
@@ -12,8 +14,10 @@ pub mod leads;
 pub mod notices;
 pub mod optout;
 pub mod properties;
+pub mod segments;
 pub mod tasks;
 
+pub(crate) use segments::check_selection;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Every `/api/v1` route.
@@ -30,6 +34,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     bookings::configure(cfg);
     optout::configure(cfg);
     notices::configure(cfg);
+    calls::configure(cfg);
+    call_lists::configure(cfg);
+    segments::configure(cfg);
 }
 
 /// Default and largest page sizes.

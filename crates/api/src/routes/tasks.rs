@@ -28,7 +28,8 @@ pub struct TaskParams {
     /// `mine` (default: the caller's tasks with the tips and leads waiting for them) or `tank`
     /// (callbacks waiting in the caller's office's shark tank).
     scope: Option<String>,
-    /// Only this kind: `handover`, `callback`, `follow_up`, `import`, `unsubscribe`, `tip`, `lead`.
+    /// Only this kind: `handover`, `callback`, `follow_up`, `import`, `unsubscribe`, `tip`, `lead`,
+    /// and from calls `call_again`, `contact_on`, `colleague_try`, `nurture`.
     kind: Option<String>,
     /// `overdue` (due before now) or `today` (due by the end of the caller's day).
     due: Option<String>,
@@ -48,7 +49,19 @@ impl Check for TaskParams {
     }
 }
 
-const KINDS: [&str; 7] = ["handover", "callback", "follow_up", "import", "unsubscribe", "tip", "lead"];
+const KINDS: [&str; 11] = [
+    "handover",
+    "callback",
+    "follow_up",
+    "import",
+    "unsubscribe",
+    "tip",
+    "lead",
+    "call_again",
+    "contact_on",
+    "colleague_try",
+    "nurture",
+];
 
 fn one_of<'a>(field: &str, value: &Option<String>, allowed: &[&'a str]) -> ApiResult<Option<&'a str>> {
     match value.as_deref().map(str::trim) {

@@ -76,6 +76,12 @@ impl Store {
             ));
         }
         let giver = self.user(company, viewer.user_id).await?;
+        if !crate::calls::head_of_sales(&giver) && self.owner_kept(company, id).await? {
+            return Err(StoreError::Refused {
+                code: "owner_kept",
+                message: "a tag keeps this client with its broker: only the head of sales or an administrator hands it over".into(),
+            });
+        }
         let note = message.map(str::trim).filter(|m| !m.is_empty());
         let txn = self.write().await?;
         let contact = lock_contact(&txn, viewer, id).await?;

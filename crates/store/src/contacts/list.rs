@@ -338,6 +338,51 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Understands a list request: the viewer's reach, the filters, the text.
+    fn new(viewer: &Viewer, country: Country, filter: &ContactFilter, sort: ContactSort) -> Result<Self, StoreError> {
+        let reach = Visibility::for_viewer(viewer).reach();
+        let text = match filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => {
+                let q = LookupQuery::parse(t, country)
+                    .ok_or_else(|| StoreError::invalid("q", "query_too_short", "type at least two letters or three digits"))?;
+                let text = match &q {
+                    LookupQuery::Name { words } => Text::All(words.clone()),
+                    LookupQuery::Phone { prefixes, .. } => Text::Any(prefixes.clone()),
+                    LookupQuery::Email { prefix } => Text::Any(vec![prefix.clone()]),
+                };
+                Some((text, q))
+            }
+        };
+        Ok(Plan {
+            company: viewer.company_id,
+            allowed: match filter.kind {
+                None => ClassSet::ALL,
+                Some(k) => ClassSet::of_kind(k),
+            },
+            kind_filtered: filter.kind.is_some(),
+            reach,
+            owner: filter.owner_id,
+            office: filter.office_id,
+            text,
+            sort,
+        })
+    }
+}
+
+/// `AND` the condition that a row of `contacts` is one the viewer may see and matches the list
+/// filters (text included): the one visibility filter, for statements that add conditions of
+/// their own (segments). False when the viewer sees no contact at all.
+pub(crate) fn visible_and_filtered(sql: &mut Sql, viewer: &Viewer, country: Country, filter: &ContactFilter) -> Result<bool, StoreError> {
+    let plan = Plan::new(viewer, country, filter, ContactSort::NameAsc)?;
+    if plan.reach.is_empty() {
+        return Ok(false);
+    }
+    plan.residual(sql, &CONTACTS, true);
+    Ok(true)
+}
+
 /// How one branch is read.
 #[derive(Clone, Copy)]
 struct Walk<'a> {
@@ -429,33 +474,7 @@ impl Store {
         sort: ContactSort,
         opts: ListOptions<'_>,
     ) -> Result<ContactPage, StoreError> {
-        let reach = Visibility::for_viewer(viewer).reach();
-        let text = match filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            None => None,
-            Some(t) => {
-                let q = LookupQuery::parse(t, country)
-                    .ok_or_else(|| StoreError::invalid("q", "query_too_short", "type at least two letters or three digits"))?;
-                let text = match &q {
-                    LookupQuery::Name { words } => Text::All(words.clone()),
-                    LookupQuery::Phone { prefixes, .. } => Text::Any(prefixes.clone()),
-                    LookupQuery::Email { prefix } => Text::Any(vec![prefix.clone()]),
-                };
-                Some((text, q))
-            }
-        };
-        let plan = Plan {
-            company: viewer.company_id,
-            allowed: match filter.kind {
-                None => ClassSet::ALL,
-                Some(k) => ClassSet::of_kind(k),
-            },
-            kind_filtered: filter.kind.is_some(),
-            reach,
-            owner: filter.owner_id,
-            office: filter.office_id,
-            text,
-            sort,
-        };
+        let plan = Plan::new(viewer, country, filter, sort)?;
         if plan.reach.is_empty() {
             return Ok(ContactPage {
                 items: Vec::new(),

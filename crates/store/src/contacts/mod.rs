@@ -4,7 +4,7 @@
 mod handover;
 mod import;
 mod index;
-mod list;
+pub(crate) mod list;
 mod lookup;
 mod timeline;
 

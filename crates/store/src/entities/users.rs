@@ -27,6 +27,7 @@ pub struct Model {
     pub time_zone: Option<String>,
     pub booking_confirmation: Option<String>,
     pub phone: Option<String>,
+    pub extension: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
