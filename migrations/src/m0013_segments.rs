@@ -1,6 +1,6 @@
 //! Segmentation: saved contact filters (private, or shared with the owner's office) and
 //! newsletter lists with their members; indexes the segment conditions are driven by (viewings
-//! by time, bids by time, meetings booked by time).
+//! by time, bids by time, meetings booked by time); the day a nightly call list was filled.
 
 use sea_orm_migration::prelude::*;
 
@@ -83,6 +83,16 @@ impl MigrationTrait for Migration {
         for t in tables {
             manager.create_table(t).await?;
         }
+        // The company's calendar day a nightly list was last filled on: filled once a night,
+        // after midnight where the company is, by whichever instance claims the day first.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("call_lists"))
+                    .add_column(col("filled_on").date().null().to_owned())
+                    .to_owned(),
+            )
+            .await?;
         for i in [
             index("saved_filters", "saved_filters_user", &["user_id"]),
             index("saved_filters", "saved_filters_office", &["office_id"]),
@@ -106,6 +116,14 @@ impl MigrationTrait for Migration {
                 .drop_index(Index::drop().name(name).table(Alias::new(table)).to_owned())
                 .await?;
         }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("call_lists"))
+                    .drop_column(Alias::new("filled_on"))
+                    .to_owned(),
+            )
+            .await?;
         for t in ["newsletter_members", "newsletter_lists", "saved_filters"] {
             manager.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }

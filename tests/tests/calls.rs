@@ -305,6 +305,23 @@ async fn deals_and_tags_wait_for_the_head_of_sales(backend: Backend) {
         .post(&format!("/api/v1/co-deals/{deal_id}/decision"), &anna, &json!({"approve": true}))
         .await;
     assert_eq!(by_broker.status, 403, "the broker cannot approve their own split");
+    // The head of another office, who sees every client of the company, does not decide it.
+    let other = app.post("/api/v1/offices", &admin, &json!({"name": "Göteborg"})).await;
+    assert_eq!(other.status, 201, "{}", other.body);
+    let u = app
+        .post(
+            "/api/v1/users",
+            &admin,
+            &json!({"name": "gus", "email": "gus@test.example", "password": "password-123", "role": "office_manager", "office_id": other.body["id"],
+                    "permissions": {"work_with_clients": true, "offer_scope": "company", "demand_scope": "company", "export": false, "admin": false}}),
+        )
+        .await;
+    assert_eq!(u.status, 201, "{}", u.body);
+    let gus = app.login("gus@test.example", "password-123").await;
+    let by_other_head = app
+        .post(&format!("/api/v1/co-deals/{deal_id}/decision"), &gus, &json!({"approve": true}))
+        .await;
+    assert_eq!(by_other_head.status, 403, "{}", by_other_head.body);
     let approved = app
         .post(&format!("/api/v1/co-deals/{deal_id}/decision"), &olga, &json!({"approve": true}))
         .await;
@@ -768,6 +785,34 @@ async fn call_lists_are_filled_worked_and_reported(backend: Backend) {
     }
     // Not reached: Dahl, Ek, Fors (minus the one reached from the list today).
     assert_eq!(total, 2);
+    // Once a night: a new matching contact waits for the next night.
+    contact(
+        &app,
+        &anna,
+        json!({"kind": "standard", "first_name": "Gun", "last_name": "Gran", "phones": ["070-999 88 77"]}),
+    )
+    .await;
+    let total_of = || async {
+        app.get(&format!("/api/v1/call-lists/{nid}"), &anna).await.body["progress"]["total"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(total_of().await, 2, "filled once tonight already");
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    db.execute_unprepared("UPDATE call_lists SET filled_on = '2000-01-01' WHERE filled_on IS NOT NULL")
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    let mut total = 0;
+    for _ in 0..60 {
+        total = total_of().await;
+        if total > 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(total, 3, "the next night adds the new contact");
 
     // The report: per caller and per list; a broker sees themselves, the administrator everyone.
     let mine = app.get("/api/v1/reports/calls", &anna).await;

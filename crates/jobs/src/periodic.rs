@@ -43,8 +43,8 @@ pub const PERIODIC_JOBS: [Periodic; 6] = [
     },
     Periodic {
         name: "call_lists",
-        default_every: Duration::from_secs(24 * 3600),
-        about: "fills call lists that have a saved selection, once a night, as their creators see the contacts",
+        default_every: Duration::from_secs(3600),
+        about: "fills call lists that have a saved selection once a night (the first run after midnight in the company's time zone), as their creators see the contacts",
     },
     Periodic {
         name: "statistics",
@@ -78,7 +78,7 @@ async fn execute(store: &Store, name: &str) -> anyhow::Result<String> {
             Ok(format!("{made} weekly nurture tasks"))
         }
         "call_lists" => {
-            let added = store.fill_nightly().await?;
+            let added = store.fill_nightly(Utc::now()).await?;
             Ok(format!("{added} contacts added to call lists"))
         }
         "statistics" => {

@@ -156,6 +156,7 @@ impl Store {
             created_by: Set(viewer.user_id.0),
             created_at: Set(Utc::now()),
             archived_at: Set(None),
+            filled_on: Set(None),
         })
         .exec_without_returning(&self.db)
         .await?;
@@ -164,15 +165,24 @@ impl Store {
 
     /// Whether the viewer works or manages the list: its caller, a member of its group, its
     /// creator, or an administrator.
-    async fn works_list(&self, viewer: &Viewer, list: &call_lists::Model) -> Result<bool, StoreError> {
-        if viewer.permissions.admin || list.created_by == viewer.user_id.0 || list.user_id == Some(viewer.user_id.0) {
-            return Ok(true);
-        }
-        if let Some(g) = list.group_id {
-            let groups = self.groups(viewer.company_id).await?;
-            return Ok(groups.iter().any(|x| x.id.0 == g && x.member_ids.contains(&viewer.user_id)));
-        }
-        Ok(false)
+    /// The groups the viewer is a member of.
+    async fn my_groups(&self, viewer: &Viewer) -> Result<BTreeSet<Uuid>, StoreError> {
+        Ok(self
+            .groups(viewer.company_id)
+            .await?
+            .into_iter()
+            .filter(|g| g.member_ids.contains(&viewer.user_id))
+            .map(|g| g.id.0)
+            .collect())
+    }
+
+    /// Whether the viewer works a list (its caller, a member of its group, its creator, or an
+    /// administrator); `groups` are the viewer's.
+    fn works_list(viewer: &Viewer, list: &call_lists::Model, groups: &BTreeSet<Uuid>) -> bool {
+        viewer.permissions.admin
+            || list.created_by == viewer.user_id.0
+            || list.user_id == Some(viewer.user_id.0)
+            || list.group_id.is_some_and(|g| groups.contains(&g))
     }
 
     async fn list_row(&self, viewer: &Viewer, id: Uuid) -> Result<call_lists::Model, StoreError> {
@@ -180,7 +190,12 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound("call list"))?;
-        if !self.works_list(viewer, &row).await? {
+        let groups = if row.group_id.is_some() {
+            self.my_groups(viewer).await?
+        } else {
+            BTreeSet::new()
+        };
+        if !Self::works_list(viewer, &row, &groups) {
             return Err(StoreError::NotFound("call list"));
         }
         Ok(row)
@@ -248,12 +263,12 @@ impl Store {
             .limit(MAX_LISTS)
             .all(&self.db)
             .await?;
-        let mut mine = Vec::new();
-        for r in rows {
-            if self.works_list(viewer, &r).await? {
-                mine.push(r);
-            }
-        }
+        let groups = if rows.iter().any(|r| r.group_id.is_some()) {
+            self.my_groups(viewer).await?
+        } else {
+            BTreeSet::new()
+        };
+        let mine: Vec<call_lists::Model> = rows.into_iter().filter(|r| Self::works_list(viewer, r, &groups)).collect();
         let ids: Vec<Uuid> = mine.iter().map(|r| r.id).collect();
         let mut progress = self.progress(company, &ids).await?;
         Ok(mine
@@ -291,6 +306,8 @@ impl Store {
             .col_expr(call_lists::Column::UserId, Expr::value(input.user_id.map(|u| u.0)))
             .col_expr(call_lists::Column::GroupId, Expr::value(input.group_id.map(|g| g.0)))
             .col_expr(call_lists::Column::Filter, Expr::value(filter))
+            // A changed selection fills the list at the next run, not tomorrow night.
+            .col_expr(call_lists::Column::FilledOn, Expr::value(Option::<chrono::NaiveDate>::None))
             .col_expr(
                 call_lists::Column::ArchivedAt,
                 Expr::value(if archived { row.archived_at.or(Some(Utc::now())) } else { None }),
@@ -536,28 +553,68 @@ impl Store {
         Ok(None)
     }
 
-    /// Every night: lists with a saved filter are filled from it, as their creator sees the
-    /// contacts (a creator no longer active fills nothing). Returns how many were added.
-    pub async fn fill_nightly(&self) -> Result<u64, StoreError> {
+    /// Every night: lists with a saved filter are filled from it once per calendar day of their
+    /// company (the first run after midnight there), as their creator sees the contacts (a
+    /// creator no longer active fills nothing). Each list's day is claimed by one conditional
+    /// update, so with several instances a list is filled once. Returns how many were added.
+    pub async fn fill_nightly(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let lists = call_lists::Entity::find()
             .filter(call_lists::Column::Filter.is_not_null())
             .filter(call_lists::Column::ArchivedAt.is_null())
             .all(&self.db)
             .await?;
+        let mut zones: HashMap<Uuid, chrono_tz::Tz> = HashMap::new();
         let mut added = 0;
         for l in lists {
             let Some(filter) = l.filter.clone().and_then(|f| serde_json::from_value::<SavedFilter>(f).ok()) else {
                 continue;
             };
-            let Ok(creator) = self.user(CompanyId(l.company_id), UserId(l.created_by)).await else {
+            let company = CompanyId(l.company_id);
+            let zone = match zones.get(&l.company_id) {
+                Some(z) => *z,
+                None => {
+                    let z = self.company(company).await?.time_zone;
+                    zones.insert(l.company_id, z);
+                    z
+                }
+            };
+            let today = local_date(now, zone);
+            if l.filled_on.is_some_and(|d| d >= today) {
+                continue;
+            }
+            let Ok(creator) = self.user(company, UserId(l.created_by)).await else {
                 continue;
             };
             if !creator.active {
                 continue;
             }
+            let claimed = call_lists::Entity::update_many()
+                .col_expr(call_lists::Column::FilledOn, Expr::value(Some(today)))
+                .filter(call_lists::Column::CompanyId.eq(l.company_id))
+                .filter(call_lists::Column::Id.eq(l.id))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(call_lists::Column::FilledOn.is_null())
+                        .add(call_lists::Column::FilledOn.lt(today)),
+                )
+                .exec(&self.db)
+                .await?
+                .rows_affected;
+            if claimed == 0 {
+                // Another instance took tonight's fill.
+                continue;
+            }
             match self.fill(&creator.viewer(), l.id, &filter, Selection::All).await {
                 Ok(s) => added += s.added,
-                Err(e) => tracing::warn!(list = %l.id, error = ?e, "a call list could not be filled"),
+                Err(e) => {
+                    tracing::warn!(list = %l.id, error = ?e, "a call list could not be filled; tried again at the next run");
+                    call_lists::Entity::update_many()
+                        .col_expr(call_lists::Column::FilledOn, Expr::value(l.filled_on))
+                        .filter(call_lists::Column::CompanyId.eq(l.company_id))
+                        .filter(call_lists::Column::Id.eq(l.id))
+                        .exec(&self.db)
+                        .await?;
+                }
             }
         }
         Ok(added)

@@ -10,7 +10,7 @@ use crm_domain::calls::{self, CallDetails, CallSettings, Card, DealStatus, Effec
 use crm_domain::i18n::Locale;
 use crm_domain::org::Role;
 use crm_domain::permissions::Viewer;
-use crm_domain::{CompanyId, ContactId, UserId};
+use crm_domain::{CompanyId, ContactId, OfficeId, UserId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
@@ -155,6 +155,43 @@ fn refused(e: calls::CallError) -> StoreError {
 /// The head of sales of an office is its office manager; administrators may act for them.
 pub fn head_of_sales(user: &User) -> bool {
     user.role == Role::OfficeManager || user.permissions.admin
+}
+
+/// Whether the user decides co-brokerage deals on clients of `office`: its head of sales (an
+/// office manager there), or an administrator.
+fn decides_deals_of(user: &User, office: OfficeId) -> bool {
+    user.permissions.admin || (user.role == Role::OfficeManager && user.office_id == office)
+}
+
+/// A task a call leaves: `kind` for `to` about the contact, due at the end of the day (in the
+/// zone given with it), titled in `to`'s language by `task.<kind>` with `title`; its origin
+/// names kind, contact and day, so it is made once. Returns the title.
+#[allow(clippy::too_many_arguments)]
+async fn call_task(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    to: &User,
+    kind: &str,
+    title: serde_json::Value,
+    body: Option<&str>,
+    contact: ContactId,
+    (day, zone): (NaiveDate, chrono_tz::Tz),
+) -> Result<String, StoreError> {
+    let lang = Locale::parse(&to.locale).unwrap_or(Locale::En);
+    let title = lang.render(&format!("task.{kind}"), &title);
+    create_task(
+        db,
+        company,
+        NewTask {
+            body,
+            contact: Some(contact),
+            due: Some(end_of_day(day, zone)),
+            origin: Some(format!("{kind}:{}:{day}", contact.0)),
+            ..NewTask::new(to.id, kind, &title)
+        },
+    )
+    .await?;
+    Ok(title)
 }
 
 async fn write_card(
@@ -357,10 +394,12 @@ impl Store {
                 .map_err(|_| StoreError::invalid("list_id", "unknown_list", "no such call list"))?;
         }
         let heads: Vec<User> = if input.outcome == Outcome::RealtorSplit {
+            // The heads of sales of the client's office decide the split.
+            let office = self.contact(viewer, input.contact).await?.office_id;
             let org = self.org_snapshot(company).await?;
             org.users
                 .iter()
-                .filter(|u| u.active && u.role == Role::OfficeManager && u.office_id == me.office_id)
+                .filter(|u| u.active && u.role == Role::OfficeManager && u.office_id == office)
                 .cloned()
                 .collect()
         } else {
@@ -436,52 +475,17 @@ impl Store {
         for effect in effects {
             match effect {
                 Effect::ContactOn(date) => {
-                    let lang = Locale::parse(&me.locale).unwrap_or(Locale::En);
-                    let title = lang.render("task.contact_on", &json!({"contact": name, "date": date.to_string()}));
-                    create_task(
-                        &txn,
-                        company,
-                        NewTask {
-                            body: comment,
-                            contact: Some(c.id),
-                            due: Some(end_of_day(date, zone)),
-                            origin: Some(format!("contact_on:{}:{date}", c.id.0)),
-                            ..NewTask::new(me.id, "contact_on", &title)
-                        },
-                    )
-                    .await?;
+                    let title = json!({"contact": name, "date": date.to_string()});
+                    call_task(&txn, company, &me, "contact_on", title, comment, c.id, (date, zone)).await?;
                 }
                 Effect::CallTomorrow => {
-                    let lang = Locale::parse(&me.locale).unwrap_or(Locale::En);
-                    let title = lang.render("task.call_again", &json!({"contact": name}));
-                    create_task(
-                        &txn,
-                        company,
-                        NewTask {
-                            contact: Some(c.id),
-                            due: Some(end_of_day(tomorrow, zone)),
-                            origin: Some(format!("call_again:{}:{tomorrow}", c.id.0)),
-                            ..NewTask::new(me.id, "call_again", &title)
-                        },
-                    )
-                    .await?;
+                    let title = json!({"contact": name});
+                    call_task(&txn, company, &me, "call_again", title, None, c.id, (tomorrow, zone)).await?;
                 }
                 Effect::ColleagueTries => {
                     let Some(to) = &colleague else { continue };
-                    let lang = Locale::parse(&to.locale).unwrap_or(Locale::En);
-                    let title = lang.render("task.colleague_try", &json!({"from": me.name, "contact": name}));
-                    create_task(
-                        &txn,
-                        company,
-                        NewTask {
-                            body: comment,
-                            contact: Some(c.id),
-                            due: Some(end_of_day(tomorrow, zone)),
-                            origin: Some(format!("colleague_try:{}:{tomorrow}", c.id.0)),
-                            ..NewTask::new(to.id, "colleague_try", &title)
-                        },
-                    )
-                    .await?;
+                    let title = json!({"from": me.name, "contact": name});
+                    let title = call_task(&txn, company, to, "colleague_try", title, comment, c.id, (tomorrow, zone)).await?;
                     crate::notices::notify(
                         &txn,
                         company,
@@ -705,9 +709,9 @@ impl Store {
             .ok_or(StoreError::NotFound("deal"))?;
         let before = to_card(card_row(&txn, company, c.id).await?.as_ref());
         let status = DealStatus::parse(&deal.status).unwrap_or(DealStatus::Proposed);
-        let (decided, card) = calls::decide_deal(status, &before, approve, head_of_sales(&me)).map_err(|e| match e {
+        let (decided, card) = calls::decide_deal(status, &before, approve, decides_deals_of(&me, c.office_id)).map_err(|e| match e {
             calls::DealError::NotHeadOfSales => {
-                StoreError::Forbidden("only the head of sales or an administrator decides co-brokerage deals")
+                StoreError::Forbidden("only the head of sales of the client's office or an administrator decides co-brokerage deals")
             }
             calls::DealError::Decided => StoreError::Refused {
                 code: e.code(),
