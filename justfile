@@ -23,6 +23,7 @@ spec:
 # `just bench 100000 sqlite` for a quick run, `just bench 0 focus` for the focus areas alone,
 # `just bench 1000000 leads` for the lead intake alone, `just bench 0 calendar` for the calendar
 # (an office of 30 brokers with 200,000 bookings) and the iCalendar feed, `just bench 50000 calls`
-# for filling a call list from 50,000 contacts.
+# for filling a call list from 50,000 contacts, `just bench 1000000 segments` for segmentation
+# over 1,000,000 contacts with a history and the .xlsx export of one office (100,000 contacts).
 bench contacts="1000000" *databases="":
     scripts/bench.sh {{contacts}} {{databases}}

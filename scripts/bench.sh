@@ -5,7 +5,8 @@
 # results, with the machine and date, go to the top of docs/benchmarks.md; earlier runs stay below.
 #   scripts/bench.sh [contacts] [sqlite|postgres|focus|leads|calendar]...   (focus: only the
 #   focus-area lookup; leads: only the lead intake; calendar: only the calendar and its feed;
-#   calls: only filling a call list from the N contacts)
+#   calls: only filling a call list from the N contacts; segments: only segmentation over the N
+#   contacts with a history, and the .xlsx export of one office)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
@@ -30,6 +31,7 @@ pgv=$(psql -d "$TEST_DATABASE_URL" -Atc 'show server_version' 2>/dev/null || ech
   [ "${dbs[*]}" = focus ] && title="Focus areas"
   [[ " ${dbs[*]} " == *" calendar "* ]] && title="Calendar: an office of 30 brokers, 200,000 bookings, ${dbs[*]}"
   [[ " ${dbs[*]} " == *" calls "* ]] && title="Call lists: filling from $n contacts, ${dbs[*]}"
+  [[ " ${dbs[*]} " == *" segments "* ]] && title="Segments: $n contacts with a history, ${dbs[*]}"
   echo "## $title — $(date -u '+%Y-%m-%d %H:%M') UTC"
   echo
   echo "Machine: $(nproc) cores ($cpu), ${mem} GiB; PostgreSQL $pgv; SQLite bundled with sqlx."

@@ -267,6 +267,11 @@ pub fn event_text(locale: Locale, kind: &str, params: &Value) -> String {
             _ => "event.deal_proposed",
         },
         "call_in" => "event.call_in",
+        "message" => match params.get("channel").and_then(Value::as_str) {
+            Some("sms") => "event.message_sms",
+            _ => "event.message_email",
+        },
+        "newsletter" => "event.newsletter",
         other => return other.to_owned(),
     };
     locale.render(key, &p)

@@ -13,16 +13,17 @@ use crm_domain::calendar::end_of_day;
 use crm_domain::calls::Stage;
 use crm_domain::contacts::{ContactKind, Country, LookupQuery};
 use crm_domain::permissions::Viewer;
-use crm_domain::{CompanyId, OfficeId, UserId};
+use crm_domain::{CompanyId, ContactId, OfficeId, UserId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::contacts::list::visible_and_filtered;
-use crate::contacts::{ContactFilter, ContactRecord, ContactSort, Cursor, ListOptions};
+use crate::contacts::{ContactFilter, ContactRecord, ContactSort, Cursor, ListOptions, TimelineEvent, add_timeline_many};
 use crate::entities::{newsletter_lists, newsletter_members, saved_filters};
 use crate::sql::{Sql, like_escape};
 use crate::{Store, StoreError};
@@ -658,6 +659,7 @@ impl Store {
             return Err(StoreError::invalid("body", "required", "the message is empty"));
         }
         self.bulk_size(viewer, filter, &selection).await?;
+        let event = TimelineEvent::new("message", json!({"channel": channel, "subject": subject}));
         let mut walk = self.segment_walk(viewer, filter, selection).await?;
         let mut summary = BulkSummary::default();
         loop {
@@ -679,8 +681,10 @@ impl Store {
                 }
             }
             summary.done += to.len() as u64;
+            let reached: Vec<ContactId> = to.iter().map(|(c, _)| *c).collect();
             let txn = self.db.begin().await?;
             crate::outbox::queue_to_contacts(&txn, viewer.company_id, channel, &to, subject, body).await?;
+            add_timeline_many(&txn, viewer.company_id, &reached, &event, Some(viewer.user_id)).await?;
             txn.commit().await?;
         }
         Ok(summary)
@@ -705,6 +709,7 @@ impl Store {
             });
         }
         self.bulk_size(viewer, filter, &selection).await?;
+        let event = TimelineEvent::new("newsletter", json!({"list": row.name}));
         let mut walk = self.segment_walk(viewer, filter, selection).await?;
         let mut summary = BulkSummary::default();
         loop {
@@ -732,6 +737,8 @@ impl Store {
                 continue;
             }
             let now = Utc::now();
+            let added: Vec<ContactId> = fresh.iter().copied().map(ContactId).collect();
+            let txn = self.db.begin().await?;
             newsletter_members::Entity::insert_many(fresh.into_iter().map(|c| newsletter_members::ActiveModel {
                 company_id: Set(viewer.company_id.0),
                 list_id: Set(list),
@@ -748,8 +755,10 @@ impl Store {
                 .do_nothing()
                 .to_owned(),
             )
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&txn)
             .await?;
+            add_timeline_many(&txn, viewer.company_id, &added, &event, Some(viewer.user_id)).await?;
+            txn.commit().await?;
         }
         Ok(summary)
     }

@@ -102,16 +102,38 @@ fn Segments() -> impl IntoView {
     let save_name = RwSignal::new(String::new());
     let save_shared = RwSignal::new(false);
     let save_note = RwSignal::new(None::<Result<String, String>>);
-    let save = move |_| {
+    // The saved filter loaded, when it is the user's own (changed or deleted in place).
+    let loaded = RwSignal::new(None::<Uuid>);
+    let me = move || api::session().me.get().map(|m| m.id);
+    let save = move |update: bool| {
         let body = SavedFilterWrite {
             name: save_name.get_untracked(),
             filter: selection.get_untracked(),
             shared: save_shared.get_untracked(),
         };
+        let target = loaded.get_untracked().filter(|_| update);
         leptos::task::spawn_local(async move {
-            match api::post::<_, SavedFilterView>("/api/v1/saved-filters", &body).await {
+            let saved = match target {
+                Some(id) => api::put::<_, SavedFilterView>(&format!("/api/v1/saved-filters/{id}"), &body).await,
+                None => api::post::<_, SavedFilterView>("/api/v1/saved-filters", &body).await,
+            };
+            match saved {
                 Ok(f) => {
+                    loaded.set(Some(f.id));
                     save_note.set(Some(Ok(f.name)));
+                    reload_saved.update(|n| *n += 1);
+                }
+                Err(e) => save_note.set(Some(Err(message(e)))),
+            }
+        });
+    };
+    let remove = move |_| {
+        let Some(id) = loaded.get_untracked() else { return };
+        leptos::task::spawn_local(async move {
+            match api::delete::<()>(&format!("/api/v1/saved-filters/{id}")).await {
+                Ok(()) => {
+                    loaded.set(None);
+                    save_note.set(None);
                     reload_saved.update(|n| *n += 1);
                 }
                 Err(e) => save_note.set(Some(Err(message(e)))),
@@ -120,15 +142,24 @@ fn Segments() -> impl IntoView {
     };
     let load = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
-        if let Some(f) = saved
+        match saved
             .get_untracked()
             .and_then(|all| all.into_iter().find(|f| f.id.to_string() == id))
         {
-            selection.set(f.filter);
-            save_name.set(f.name);
-            save_shared.set(f.shared);
+            Some(f) => {
+                loaded.set((Some(f.created_by) == me()).then_some(f.id));
+                selection.set(f.filter);
+                save_name.set(f.name);
+                save_shared.set(f.shared);
+            }
+            None => loaded.set(None),
         }
     };
+    let letters = LocalResource::new(|| async {
+        api::get::<Vec<NewsletterListView>>("/api/v1/newsletter-lists")
+            .await
+            .unwrap_or_default()
+    });
 
     let flag = move |s: &ContactSelection| match s.opted_out {
         None => "",
@@ -189,6 +220,19 @@ fn Segments() -> impl IntoView {
                             <option value="no">{move || t("common.no")}</option>
                         </select>
                     </label>
+                    <label>{move || t("segments.on_newsletter")}
+                        <select id="seg-newsletter" on:change=move |ev| selection.update(|s| s.newsletter_id = Uuid::parse_str(&event_target_value(&ev)).ok())>
+                            <option value="">"—"</option>
+                            {move || letters.get().unwrap_or_default().into_iter().map(|l| {
+                                let id = l.id;
+                                view! {
+                                    <option value=id.to_string() selected=move || selection.get().newsletter_id == Some(id)>
+                                        {format!("{} ({})", l.name, number(l.members as f64))}
+                                    </option>
+                                }
+                            }).collect_view()}
+                        </select>
+                    </label>
                 </fieldset>
                 <div class="row">
                     <button type="submit" class="primary" id="segment-show">{move || t("segments.show")}</button>
@@ -196,7 +240,11 @@ fn Segments() -> impl IntoView {
                     <span class="spacer"></span>
                     <input id="save-name" maxlength="200" placeholder=move || t("segments.save_name") prop:value=save_name on:input=move |ev| save_name.set(event_target_value(&ev))/>
                     <label class="check"><input type="checkbox" id="save-shared" prop:checked=save_shared on:change=move |ev| save_shared.set(event_target_checked(&ev))/>{move || t("segments.shared")}</label>
-                    <button type="button" id="save-filter" on:click=save>{move || t("segments.save")}</button>
+                    <button type="button" id="save-filter" on:click=move |_| save(false)>{move || t("segments.save")}</button>
+                    <Show when=move || loaded.get().is_some()>
+                        <button type="button" id="update-filter" on:click=move |_| save(true)>{move || t("segments.update")}</button>
+                        <button type="button" id="delete-filter" on:click=remove>{move || t("segments.delete")}</button>
+                    </Show>
                 </div>
                 {move || save_note.get().map(|r| match r {
                     Ok(name) => view! { <p class="ok" id="saved-note">{format!("{} {name}", t("segments.saved_as"))}</p> }.into_any(),
@@ -356,10 +404,13 @@ fn Actions(shown: RwSignal<Option<ContactSelection>>, picked: RwSignal<BTreeSet<
             <Show when=move || action.get() == "newsletter">
                 <div class="row">
                     <label>{move || t("segments.newsletter")}
-                        <select id="newsletter-list" prop:value=move || list.get() on:change=move |ev| list.set(event_target_value(&ev))>
+                        <select id="newsletter-list" on:change=move |ev| list.set(event_target_value(&ev))>
                             <option value="">"—"</option>
-                            {move || letters.get().unwrap_or_default().into_iter().filter(|l| !l.archived).map(|l| view! {
-                                <option value=l.id.to_string()>{format!("{} ({})", l.name, number(l.members as f64))}</option>
+                            {move || letters.get().unwrap_or_default().into_iter().filter(|l| !l.archived).map(|l| {
+                                let id = l.id.to_string();
+                                view! {
+                                    <option value=id.clone() selected=move || list.get() == id>{format!("{} ({})", l.name, number(l.members as f64))}</option>
+                                }
                             }).collect_view()}
                         </select>
                     </label>

@@ -15,7 +15,9 @@
 //! point lookup (an R-tree of 100,000 polygons against testing each); `leads` measures only the
 //! lead intake; `calendar` only the calendar: an office of 30 brokers with five years of history
 //! (200,000 meetings, viewings and timed callbacks), a month of the office at a time, and a busy
-//! broker's iCalendar feed.
+//! broker's iCalendar feed; `calls` filling a call list; `segments` selections combining four
+//! conditions on a client's history, counted with their first page, and one office exported
+//! to `.xlsx` (time and server memory).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -1112,6 +1114,495 @@ async fn call_list_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
     drop(server);
 }
 
+fn args_segments() -> bool {
+    std::env::args().skip(2).any(|a| a == "segments")
+}
+
+/// Segmentation over `n` contacts with a history (viewings with attendance, customer meetings,
+/// bids, buyers, demands, calls, call cards, tags, opt-outs) written straight into the tables:
+/// selections combining four conditions, counted with their first page, as an administrator, an
+/// office manager and a broker; then one office's contacts (a tenth of the company) exported to
+/// `.xlsx`: time, and the server's peak memory above idle.
+async fn segments_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::Value as V;
+    let (db_name, url, store, _, company) = fresh_company(backend, &format!("{n} contacts with a history")).await;
+    let rate = seed(&store, &company, n).await;
+    let newest = newest_contacts(&store, &company).await;
+    listings(&store, &company, &newest, 200).await;
+    let mut results = vec![format!(
+        "| {db_name} | bulk import through the store | {n} contacts | {rate:.0} contacts/s |"
+    )];
+    let company_id = company.admin.company_id;
+    let db = sea_orm::Database::connect(&url).await.expect("connect");
+    let backend_kind = db.get_database_backend();
+    let column = |sql: &str| {
+        let db = &db;
+        let sql = sql.replace("{company}", &format!("'{}'", company_id.0));
+        async move {
+            db.query_all_raw(sea_orm::Statement::from_string(backend_kind, sql))
+                .await
+                .expect("ids")
+                .iter()
+                .map(|r| r.try_get_by_index::<uuid::Uuid>(0).expect("uuid"))
+                .collect::<Vec<_>>()
+        }
+    };
+    let ids = column("SELECT id FROM contacts WHERE company_id = {company} ORDER BY id").await;
+    let listings_ids = column("SELECT id FROM properties WHERE company_id = {company}").await;
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(11);
+    let now = chrono::Utc::now();
+    let ago = |rng: &mut StdRng, days: i64| now - chrono::Duration::minutes(rng.gen_range(0..days * 24 * 60));
+    let c = V::Uuid(Some(company_id.0));
+    let time = |t: chrono::DateTime<chrono::Utc>| V::ChronoDateTimeUtc(Some(t));
+    let text = |t: &str| V::String(Some(t.to_owned()));
+    let broker = |rng: &mut StdRng| V::Uuid(Some(company.brokers[rng.gen_range(0..company.brokers.len())].id.0));
+    let contact = |rng: &mut StdRng| V::Uuid(Some(ids[rng.gen_range(0..ids.len())]));
+    let listing = |rng: &mut StdRng| V::Uuid(Some(listings_ids[rng.gen_range(0..listings_ids.len())]));
+    // Viewings over two years, five participants each.
+    let viewings_n = (n / 50).max(100) as usize;
+    let (mut viewings, mut participants) = (Vec::new(), Vec::new());
+    for _ in 0..viewings_n {
+        let id = uuid::Uuid::now_v7();
+        let at = ago(&mut rng, 730);
+        let b = broker(&mut rng);
+        viewings.push(vec![
+            c.clone(),
+            V::Uuid(Some(id)),
+            listing(&mut rng),
+            b.clone(),
+            time(at),
+            time(at + chrono::Duration::minutes(30)),
+            V::String(None),
+            V::ChronoDateTimeUtc(None),
+            b,
+            time(at),
+        ]);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..5 {
+            let who = ids[rng.gen_range(0..ids.len())];
+            if !seen.insert(who) {
+                continue;
+            }
+            let status = match rng.gen_range(0..100) {
+                0..=69 => "attended",
+                70..=84 => "no_show",
+                _ => "booked",
+            };
+            participants.push(vec![
+                c.clone(),
+                V::Uuid(Some(id)),
+                V::Uuid(Some(who)),
+                text(status),
+                time(at),
+                V::ChronoDateTimeUtc(None),
+            ]);
+        }
+    }
+    bulk(
+        &db,
+        "viewings",
+        &[
+            "company_id",
+            "id",
+            "property_id",
+            "broker_id",
+            "starts_at",
+            "ends_at",
+            "note",
+            "cancelled_at",
+            "created_by",
+            "created_at",
+        ],
+        viewings,
+    )
+    .await;
+    let participants_n = participants.len();
+    bulk(
+        &db,
+        "viewing_participants",
+        &["company_id", "viewing_id", "contact_id", "status", "updated_at", "auto_tip_at"],
+        participants,
+    )
+    .await;
+    // Customer meetings booked over two years.
+    let meetings: Vec<Vec<V>> = (0..n / 30)
+        .map(|_| {
+            let at = ago(&mut rng, 730);
+            let b = broker(&mut rng);
+            vec![
+                c.clone(),
+                V::Uuid(Some(uuid::Uuid::now_v7())),
+                contact(&mut rng),
+                b.clone(),
+                listing(&mut rng),
+                time(at + chrono::Duration::days(3)),
+                time(at + chrono::Duration::days(3) + chrono::Duration::hours(1)),
+                V::String(None),
+                V::String(None),
+                text("none"),
+                text("held"),
+                V::String(None),
+                V::String(None),
+                V::String(None),
+                b,
+                time(at),
+                time(at),
+            ]
+        })
+        .collect();
+    let meetings_n = meetings.len();
+    bulk(
+        &db,
+        "meetings",
+        &[
+            "company_id",
+            "id",
+            "contact_id",
+            "user_id",
+            "property_id",
+            "starts_at",
+            "ends_at",
+            "place",
+            "note",
+            "confirmation",
+            "status",
+            "outcome",
+            "cancelled_by",
+            "cancel_reason",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ],
+        meetings,
+    )
+    .await;
+    // Bids over two years, and buyers of listings (one contact per listing and role).
+    let bids: Vec<Vec<V>> = (0..n / 20)
+        .map(|_| {
+            let at = ago(&mut rng, 730);
+            let b = broker(&mut rng);
+            vec![
+                c.clone(),
+                V::Uuid(Some(uuid::Uuid::now_v7())),
+                listing(&mut rng),
+                contact(&mut rng),
+                V::BigInt(Some(rng.gen_range(2_000..6_000) * 1_000)),
+                time(at),
+                text("open"),
+                V::String(None),
+                b,
+                time(at),
+            ]
+        })
+        .collect();
+    let bids_n = bids.len();
+    bulk(
+        &db,
+        "bids",
+        &[
+            "company_id",
+            "id",
+            "property_id",
+            "contact_id",
+            "amount",
+            "placed_at",
+            "status",
+            "note",
+            "created_by",
+            "created_at",
+        ],
+        bids,
+    )
+    .await;
+    let buyers: Vec<Vec<V>> = (0..(n / 100) as usize)
+        .map(|k| {
+            vec![
+                c.clone(),
+                V::Uuid(Some(listings_ids[k % listings_ids.len()])),
+                V::Uuid(Some(ids[(k * 97) % ids.len()])),
+                text("buyer"),
+                time(ago(&mut rng, 730)),
+            ]
+        })
+        .collect();
+    bulk(
+        &db,
+        "property_parties",
+        &["company_id", "property_id", "contact_id", "role", "created_at"],
+        buyers,
+    )
+    .await;
+    // Demands in named areas with price ranges.
+    const AREAS: [&str; 10] = [
+        "Södermalm",
+        "Vasastan",
+        "Kungsholmen",
+        "Östermalm",
+        "Hammarby sjöstad",
+        "Bromma",
+        "Solna",
+        "Nacka",
+        "Hornstull",
+        "Gamla stan",
+    ];
+    let demands: Vec<Vec<V>> = (0..n / 10)
+        .map(|_| {
+            let low = rng.gen_range(1_000..6_000) * 1_000;
+            vec![
+                c.clone(),
+                V::Uuid(Some(uuid::Uuid::now_v7())),
+                contact(&mut rng),
+                broker(&mut rng),
+                V::Uuid(Some(company.admin.office_id.0)),
+                V::String(None),
+                V::BigInt(Some(low)),
+                V::BigInt(Some(low + 2_000_000)),
+                V::Double(None),
+                text(&format!(
+                    "{}, {}",
+                    AREAS[rng.gen_range(0..AREAS.len())],
+                    AREAS[rng.gen_range(0..AREAS.len())]
+                )),
+                V::String(None),
+                V::Bool(Some(rng.gen_range(0..10) > 0)),
+                time(ago(&mut rng, 730)),
+            ]
+        })
+        .collect();
+    let demands_n = demands.len();
+    bulk(
+        &db,
+        "demands",
+        &[
+            "company_id",
+            "id",
+            "contact_id",
+            "broker_id",
+            "office_id",
+            "kind",
+            "min_price",
+            "max_price",
+            "min_rooms",
+            "area",
+            "note",
+            "active",
+            "created_at",
+        ],
+        demands,
+    )
+    .await;
+    // Calls over a year, call cards, tags.
+    let calls: Vec<Vec<V>> = (0..n / 5)
+        .map(|_| {
+            let answered = rng.gen_range(0..2) == 0;
+            vec![
+                c.clone(),
+                V::Uuid(Some(uuid::Uuid::now_v7())),
+                contact(&mut rng),
+                broker(&mut rng),
+                text("out"),
+                V::Bool(Some(answered)),
+                V::String(Some(if answered { "working" } else { "no_answer" }.to_owned())),
+                V::String(None),
+                V::String(None),
+                V::String(None),
+                time(ago(&mut rng, 365)),
+            ]
+        })
+        .collect();
+    let calls_n = calls.len();
+    bulk(
+        &db,
+        "calls",
+        &[
+            "company_id",
+            "id",
+            "contact_id",
+            "user_id",
+            "direction",
+            "answered",
+            "outcome",
+            "stage",
+            "comment",
+            "phone",
+            "at",
+        ],
+        calls,
+    )
+    .await;
+    let stages = ["working", "postponed", "call_again", "non_target", "with_colleague"];
+    let cards: Vec<Vec<V>> = (0..(n / 10) as usize)
+        .map(|k| {
+            vec![
+                c.clone(),
+                V::Uuid(Some(ids[(k * 7) % ids.len()])),
+                text(stages[k % stages.len()]),
+                V::String(None),
+                V::Int(Some(1)),
+                V::Int(Some(0)),
+                V::Int(Some(0)),
+                V::ChronoDate(None),
+                V::ChronoDate(None),
+                time(now),
+                V::Uuid(None),
+            ]
+        })
+        .collect();
+    bulk(
+        &db,
+        "call_cards",
+        &[
+            "company_id",
+            "contact_id",
+            "stage",
+            "reason",
+            "calls",
+            "unanswered",
+            "rude",
+            "last_call_on",
+            "until",
+            "updated_at",
+            "updated_by",
+        ],
+        cards,
+    )
+    .await;
+    let tags: Vec<Vec<V>> = (0..(n / 20) as usize)
+        .map(|k| {
+            vec![
+                c.clone(),
+                V::Uuid(Some(ids[(k * 13) % ids.len()])),
+                text("selling_own_home"),
+                time(now),
+            ]
+        })
+        .collect();
+    bulk(&db, "contact_tags", &["company_id", "contact_id", "tag", "added_at"], tags).await;
+    // One contact in twenty opted out.
+    for chunk in ids.iter().step_by(20).collect::<Vec<_>>().chunks(500) {
+        let list = chunk.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", ");
+        db.execute_unprepared(&format!(
+            "UPDATE contacts SET opted_out = TRUE WHERE company_id = '{}' AND id IN ({list})",
+            company_id.0
+        ))
+        .await
+        .expect("opt-outs");
+    }
+    eprintln!("    history seeded in {:.0} s", started.elapsed().as_secs_f64());
+    results.push(format!(
+        "| {db_name} | history written straight into the tables | {viewings_n} viewings with {participants_n} participants, {meetings_n} meetings, {bids_n} bids, {demands_n} demands, {calls_n} calls | {:.0} s |",
+        started.elapsed().as_secs_f64()
+    ));
+    db.close().await.expect("close");
+
+    let server = CrmProcess::serve(
+        &url,
+        &[("CRM_NO_JOBS", "true"), ("CRM_ACCESS_TOKEN_SECONDS", "36000"), ("RUST_LOG", "warn")],
+    )
+    .await;
+    let client = Client {
+        http: reqwest::Client::new(),
+        address: server.address.clone(),
+    };
+    let admin = client.token(&company.admin.email).await;
+    let manager = client.token(&company.managers[1].email).await;
+    let broker_token = client.token(&company.brokers[0].email).await;
+    let post = |token: String, path: &'static str, body: Value| {
+        let (http, address) = (client.http.clone(), client.address.clone());
+        async move {
+            let started = Instant::now();
+            let r = http
+                .post(format!("{address}{path}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            assert!(
+                r.status().is_success(),
+                "{path}: {} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            );
+            let v: Value = r.json().await.expect("json");
+            (started.elapsed(), v)
+        }
+    };
+    let day = |days: i64| (now - chrono::Duration::days(days)).date_naive().to_string();
+    let office = company.managers[1].office_id.0;
+    let selections = [
+        (
+            "viewed in the last 6 months, no meeting since, standard, not opted out",
+            serde_json::json!({"kind": "standard", "viewing_from": day(180), "viewing_to": day(0), "no_meeting_since": day(180), "opted_out": false}),
+        ),
+        (
+            "bid in the last 2 months, not a buyer within a year, not called for 30 days, not opted out",
+            serde_json::json!({"bid_from": day(60), "bid_to": day(0), "not_buyer": true, "not_contacted_since": day(30), "opted_out": false}),
+        ),
+        (
+            "a demand in \"söder\" at 4,000,000, not called for 90 days, verified",
+            serde_json::json!({"demand_area": "söder", "demand_price": 4_000_000, "not_contacted_since": day(90), "kind": "verified"}),
+        ),
+        (
+            "stage working, tag selling own home, one office, created this year",
+            serde_json::json!({"stage": "working", "tag": "selling_own_home", "office_id": office, "created_from": day(365)}),
+        ),
+    ];
+    let mut table = Table::default();
+    for (who, token) in [("administrator", &admin), ("office manager", &manager), ("broker", &broker_token)] {
+        for (label, filter) in &selections {
+            let body = serde_json::json!({"filter": filter, "limit": 50});
+            post(token.clone(), "/api/v1/segments/preview", body.clone()).await;
+            let (mut times, mut total) = (Vec::new(), 0);
+            for _ in 0..20 {
+                let (t, v) = post(token.clone(), "/api/v1/segments/preview", body.clone()).await;
+                times.push(t);
+                total = v["total"].as_u64().unwrap_or(0);
+            }
+            table.add(
+                db_name,
+                &format!("segment count + first page, {who}: {label}"),
+                times,
+                &format!("total {total}"),
+            );
+        }
+    }
+
+    // One office's contacts (a tenth of the company) exported to .xlsx, streamed.
+    let (idle, _) = memory(server.pid());
+    let started = Instant::now();
+    let mut resp = client
+        .http
+        .post(format!("{}/api/v1/segments/export", client.address))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"filter": {"office_id": company.admin.office_id.0}}))
+        .send()
+        .await
+        .expect("export");
+    assert!(resp.status().is_success(), "export: {}", resp.status());
+    let mut book = Vec::new();
+    while let Some(chunk) = resp.chunk().await.expect("export chunk") {
+        book.extend_from_slice(&chunk);
+    }
+    let took = started.elapsed();
+    let (_, peak) = memory(server.pid());
+    use calamine::Reader;
+    let mut xlsx: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(book.clone())).expect("an xlsx workbook");
+    let rows = xlsx.worksheet_range("Contacts").expect("the sheet").height().saturating_sub(1);
+    results.push(format!(
+        "| {db_name} | `.xlsx` export of one office (`POST /segments/export`) | {rows} rows, {:.1} MB in {:.1} s | server memory: {:.0} MB idle, peak {:.0} MB ({:+.0} MB) |",
+        book.len() as f64 / 1e6,
+        took.as_secs_f64(),
+        idle as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        (peak as f64 - idle as f64) / 1024.0
+    ));
+    report(db_name, results, table, out);
+    drop(server);
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -1134,6 +1625,13 @@ async fn main() {
     // `leads` measures only the lead intake (after seeding); `calendar` only the calendar.
     let only_leads = args_leads();
     let mut out = Vec::new();
+    if args_segments() {
+        for backend in backends.iter().copied() {
+            segments_bench(backend, n, &mut out).await;
+        }
+        println!("{}", out.join("\n"));
+        return;
+    }
     if args_calls() {
         for backend in backends.iter().copied() {
             call_list_bench(backend, n, &mut out).await;

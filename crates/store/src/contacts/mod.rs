@@ -26,8 +26,8 @@ pub use import::{ImportRow, ImportSummary};
 pub(crate) use index::{Placement, recount_all};
 pub use list::{ContactFilter, ContactPage, ContactSort, Cursor, ExportWalk, ListOptions};
 pub use lookup::LookupHit;
-pub(crate) use timeline::add_timeline;
 pub use timeline::{TimelineEvent, TimelinePage, TimelineRecord};
+pub(crate) use timeline::{add_timeline, add_timeline_many};
 
 /// A stored contact.
 #[derive(Debug, Clone, PartialEq)]
