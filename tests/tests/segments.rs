@@ -298,6 +298,17 @@ async fn segments_select_save_and_act(backend: Backend) {
             .iter()
             .any(|m| m.contains("sven@client.example") || m.contains("pia@client.example"))
     );
+    // On the timeline of the one who got it, with who sent it.
+    let timeline = app.get(&format!("/api/v1/contacts/{eva}/timeline"), &anna).await;
+    assert!(
+        timeline.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["body"] == "Email to a selection of contacts: New homes in Söder" && e["author_name"] == "anna"),
+        "{}",
+        timeline.body
+    );
     // SMS to the contacts picked from the selection only.
     let sms = app
         .post(
