@@ -16,7 +16,8 @@ use crm_domain::permissions::Viewer;
 use crm_domain::{CompanyId, ContactId, OfficeId, UserId};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -232,31 +233,160 @@ impl SavedFilter {
     }
 }
 
+/// A condition whose matching contacts can be listed from its own table's index: the smallest
+/// such set drives a segment's statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Driver {
+    Stage,
+    Tag,
+    Contacted,
+    Viewing,
+    Bid,
+    Demand,
+    Newsletter,
+}
+
+/// A driving set is used when it holds at most this many contacts.
+const DRIVER_CAP: i64 = 30_000;
+
 impl Resolved {
-    /// `AND` the segment's own conditions on a row of `contacts` (subqueries stay in the company).
-    fn conditions(&self, sql: &mut Sql, company: CompanyId) {
+    /// The conditions that can drive, in no particular order.
+    fn drivers(&self) -> Vec<Driver> {
+        let mut out = Vec::new();
+        if self.stage.is_some_and(|s| s != Stage::NotReached) {
+            out.push(Driver::Stage);
+        }
+        if self.tag.is_some() {
+            out.push(Driver::Tag);
+        }
+        if self.contacted_since.is_some() {
+            out.push(Driver::Contacted);
+        }
+        if self.viewing.is_some() {
+            out.push(Driver::Viewing);
+        }
+        if self.bid.is_some() {
+            out.push(Driver::Bid);
+        }
+        if self.demand_area.is_some() || self.demand_price.is_some() {
+            out.push(Driver::Demand);
+        }
+        if self.newsletter.is_some() {
+            out.push(Driver::Newsletter);
+        }
+        out
+    }
+
+    /// `SELECT DISTINCT contact_id FROM …`: the contacts a driving condition holds, read by its
+    /// table's index.
+    fn driver(&self, sql: &mut Sql, company: CompanyId, driver: Driver) {
         let c = company.0;
-        if let Some(stage) = self.stage {
-            if stage == Stage::NotReached {
-                sql.push(" AND id NOT IN (SELECT contact_id FROM call_cards WHERE company_id = ")
-                    .bind(c)
-                    .push(" AND stage <> ")
-                    .bind(stage.as_str())
-                    .push(")");
-            } else {
-                sql.push(" AND id IN (SELECT contact_id FROM call_cards WHERE company_id = ")
+        let sqlite = sql.backend() == DatabaseBackend::Sqlite;
+        match driver {
+            Driver::Stage => {
+                sql.push("SELECT contact_id FROM call_cards WHERE company_id = ")
                     .bind(c)
                     .push(" AND stage = ")
-                    .bind(stage.as_str())
-                    .push(")");
+                    .bind(self.stage.map(Stage::as_str).unwrap_or_default());
+            }
+            Driver::Tag => {
+                sql.push("SELECT contact_id FROM contact_tags WHERE company_id = ")
+                    .bind(c)
+                    .push(" AND tag = ")
+                    .bind(self.tag.clone().unwrap_or_default());
+            }
+            Driver::Contacted => {
+                sql.push("SELECT DISTINCT contact_id FROM calls WHERE company_id = ")
+                    .bind(c)
+                    .push(" AND direction IN ('in', 'out') AND at >= ")
+                    .bind(self.contacted_since.unwrap_or(DateTime::<Utc>::MIN_UTC))
+                    .push(" AND contact_id IS NOT NULL");
+            }
+            Driver::Viewing => {
+                let (from, to) = self.viewing.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
+                // The viewings of the period first (SQLite keeps a CROSS JOIN's order).
+                sql.push("SELECT DISTINCT p.contact_id FROM viewings v ")
+                    .push(if sqlite { "CROSS JOIN" } else { "JOIN" })
+                    .push(" viewing_participants p ON p.company_id = v.company_id AND p.viewing_id = v.id WHERE v.company_id = ")
+                    .bind(c)
+                    .push(" AND v.starts_at >= ")
+                    .bind(from)
+                    .push(" AND v.starts_at < ")
+                    .bind(to)
+                    .push(" AND v.cancelled_at IS NULL AND p.status = 'attended'");
+            }
+            Driver::Bid => {
+                let (from, to) = self.bid.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
+                sql.push("SELECT DISTINCT contact_id FROM bids WHERE company_id = ")
+                    .bind(c)
+                    .push(" AND placed_at >= ")
+                    .bind(from)
+                    .push(" AND placed_at < ")
+                    .bind(to);
+            }
+            Driver::Demand => {
+                sql.push("SELECT DISTINCT contact_id FROM demands d WHERE d.company_id = ").bind(c);
+                self.demand_terms(sql);
+            }
+            Driver::Newsletter => {
+                sql.push("SELECT contact_id FROM newsletter_members WHERE company_id = ")
+                    .bind(c)
+                    .push(" AND list_id = ")
+                    .bind(self.newsletter.unwrap_or_default());
+            }
+        }
+    }
+
+    /// `AND` what an open demand `d` must hold.
+    fn demand_terms(&self, sql: &mut Sql) {
+        sql.push(" AND d.active = ").bind(true);
+        if let Some(area) = &self.demand_area {
+            sql.push(" AND LOWER(d.area) LIKE ")
+                .bind(format!("%{}%", like_escape(area)))
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(p) = self.demand_price {
+            sql.push(" AND (d.min_price IS NULL OR d.min_price <= ")
+                .bind(p)
+                .push(") AND (d.max_price IS NULL OR d.max_price >= ")
+                .bind(p)
+                .push(")");
+        }
+    }
+
+    /// `AND` the segment's own conditions on a row of `contacts`, each a subquery about that one
+    /// contact read by an index that starts with the company and the contact (PostgreSQL is kept
+    /// from turning them into joins it would order by its statistics).
+    fn conditions(&self, sql: &mut Sql, company: CompanyId) {
+        let c = company.0;
+        let fence = if sql.backend() == DatabaseBackend::Postgres {
+            " OFFSET 0)"
+        } else {
+            ")"
+        };
+        let exists = |sql: &mut Sql, not: bool, from: &str| {
+            sql.push(if not {
+                " AND NOT EXISTS (SELECT 1 FROM "
+            } else {
+                " AND EXISTS (SELECT 1 FROM "
+            })
+            .push(from)
+            .push(" WHERE x.company_id = ")
+            .bind(c)
+            .push(" AND x.contact_id = contacts.id");
+        };
+        if let Some(stage) = self.stage {
+            if stage == Stage::NotReached {
+                exists(sql, true, "call_cards x");
+                sql.push(" AND x.stage <> ").bind(stage.as_str()).push(fence);
+            } else {
+                exists(sql, false, "call_cards x");
+                sql.push(" AND x.stage = ").bind(stage.as_str()).push(fence);
             }
         }
         if let Some(tag) = &self.tag {
-            sql.push(" AND id IN (SELECT contact_id FROM contact_tags WHERE company_id = ")
-                .bind(c)
-                .push(" AND tag = ")
-                .bind(tag.as_str())
-                .push(")");
+            exists(sql, false, "contact_tags x");
+            sql.push(" AND x.tag = ").bind(tag.as_str()).push(fence);
         }
         if let Some(from) = self.created.0 {
             sql.push(" AND created_at >= ").bind(from);
@@ -265,84 +395,54 @@ impl Resolved {
             sql.push(" AND created_at < ").bind(to);
         }
         if let Some(since) = self.contacted_since {
-            sql.push(" AND id IN (SELECT contact_id FROM calls WHERE company_id = ")
-                .bind(c)
-                .push(" AND contact_id IS NOT NULL AND at >= ")
-                .bind(since)
-                .push(")");
+            exists(sql, false, "calls x");
+            sql.push(" AND x.at >= ").bind(since).push(fence);
         }
         if let Some(since) = self.not_contacted_since {
-            sql.push(" AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.company_id = ")
-                .bind(c)
-                .push(" AND k.contact_id = contacts.id AND k.at >= ")
-                .bind(since)
-                .push(")");
+            exists(sql, true, "calls x");
+            sql.push(" AND x.at >= ").bind(since).push(fence);
         }
         if let Some((from, to)) = self.viewing {
-            sql.push(
-                " AND id IN (SELECT p.contact_id FROM viewing_participants p JOIN viewings v \
-                 ON v.company_id = p.company_id AND v.id = p.viewing_id WHERE p.company_id = ",
-            )
-            .bind(c)
-            .push(" AND v.company_id = ")
-            .bind(c)
-            .push(" AND p.status = 'attended' AND v.cancelled_at IS NULL AND v.starts_at >= ")
-            .bind(from)
-            .push(" AND v.starts_at < ")
-            .bind(to)
-            .push(")");
+            exists(
+                sql,
+                false,
+                "viewing_participants x JOIN viewings v ON v.company_id = x.company_id AND v.id = x.viewing_id",
+            );
+            sql.push(" AND x.status = 'attended' AND v.cancelled_at IS NULL AND v.starts_at >= ")
+                .bind(from)
+                .push(" AND v.starts_at < ")
+                .bind(to)
+                .push(fence);
         }
         if let Some(since) = self.no_meeting_since {
-            sql.push(" AND NOT EXISTS (SELECT 1 FROM meetings m WHERE m.company_id = ")
-                .bind(c)
-                .push(" AND m.contact_id = contacts.id AND m.created_at >= ")
-                .bind(since)
-                .push(")");
+            exists(sql, true, "meetings x");
+            sql.push(" AND x.created_at >= ").bind(since).push(fence);
         }
         if let Some((from, to)) = self.bid {
-            sql.push(" AND id IN (SELECT contact_id FROM bids WHERE company_id = ")
-                .bind(c)
-                .push(" AND placed_at >= ")
+            exists(sql, false, "bids x");
+            sql.push(" AND x.placed_at >= ")
                 .bind(from)
-                .push(" AND placed_at < ")
+                .push(" AND x.placed_at < ")
                 .bind(to)
-                .push(")");
+                .push(fence);
         }
         if let Some(since) = self.not_buyer_since {
-            sql.push(" AND NOT EXISTS (SELECT 1 FROM property_parties pp WHERE pp.company_id = ")
-                .bind(c)
-                .push(" AND pp.contact_id = contacts.id AND pp.role = 'buyer' AND pp.created_at >= ")
-                .bind(since)
-                .push(")");
+            exists(sql, true, "property_parties x");
+            sql.push(" AND x.role = 'buyer' AND x.created_at >= ").bind(since).push(fence);
         }
         if self.demand_area.is_some() || self.demand_price.is_some() {
-            sql.push(" AND id IN (SELECT contact_id FROM demands WHERE company_id = ")
+            sql.push(" AND EXISTS (SELECT 1 FROM demands d WHERE d.company_id = ")
                 .bind(c)
-                .push(" AND active = ")
-                .bind(true);
-            if let Some(area) = &self.demand_area {
-                sql.push(" AND LOWER(area) LIKE ")
-                    .bind(format!("%{}%", like_escape(area)))
-                    .push(" ESCAPE '\\'");
-            }
-            if let Some(p) = self.demand_price {
-                sql.push(" AND (min_price IS NULL OR min_price <= ")
-                    .bind(p)
-                    .push(") AND (max_price IS NULL OR max_price >= ")
-                    .bind(p)
-                    .push(")");
-            }
-            sql.push(")");
+                .push(" AND d.contact_id = contacts.id");
+            self.demand_terms(sql);
+            sql.push(fence);
         }
         if let Some(o) = self.opted_out {
             sql.push(" AND opted_out = ").bind(o);
         }
         if let Some(list) = self.newsletter {
-            sql.push(" AND id IN (SELECT contact_id FROM newsletter_members WHERE company_id = ")
-                .bind(c)
-                .push(" AND list_id = ")
-                .bind(list)
-                .push(")");
+            exists(sql, false, "newsletter_members x");
+            sql.push(" AND x.list_id = ").bind(list).push(fence);
         }
     }
 }
@@ -545,26 +645,65 @@ impl Store {
             });
         }
         let company = viewer.company_id;
-        let backend = self.db.get_database_backend();
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT id FROM contacts WHERE company_id = ").bind(company.0);
-        let mut count = total.then(|| {
-            let mut s = Sql::new(backend);
-            s.push("SELECT COUNT(*) FROM contacts WHERE company_id = ").bind(company.0);
-            s
-        });
-        let mut any = true;
-        for s in std::iter::once(&mut sql).chain(count.as_mut()) {
-            any &= visible_and_filtered(s, viewer, country, &f.list)?;
-            f.conditions(s, company);
-            if let Selection::Some(ids) = selection {
-                if ids.is_empty() {
-                    s.push(" AND 1 = 0");
-                } else {
-                    s.push(" AND id IN ").bind_list(ids.iter().copied());
+        let txn = self.planned().await?;
+        let backend = txn.get_database_backend();
+        let driver = match selection {
+            Selection::Some(_) => None,
+            Selection::All => self.pick_driver(&txn, company, f).await?,
+        };
+        let mut page_sql = Sql::new(backend);
+        let mut count_sql = None;
+        let any = match (selection, driver) {
+            (Selection::Some(ids), _) if ids.is_empty() => false,
+            (Selection::Some(_), _) | (Selection::All, Some(_)) => {
+                // Driven: each contact of the driving set checked by its primary key, counted in
+                // the same statement.
+                let sql = &mut page_sql;
+                sql.push(
+                    "SELECT id, total FROM (SELECT contacts.id AS id, contacts.sort_name AS sort_name, COUNT(*) OVER () AS total FROM (",
+                );
+                match (selection, driver) {
+                    (Selection::Some(ids), _) => {
+                        sql.push("SELECT id AS contact_id FROM contacts WHERE company_id = ")
+                            .bind(company.0)
+                            .push(" AND id IN ")
+                            .bind_list(ids.iter().copied());
+                    }
+                    (_, Some(d)) => f.driver(sql, company, d),
+                    (_, None) => unreachable!("matched above"),
                 }
+                sql.push(") AS d ");
+                let lateral = backend == DatabaseBackend::Postgres;
+                if lateral {
+                    // A lateral subquery kept apart (OFFSET 0): one primary-key probe per row.
+                    sql.push("CROSS JOIN LATERAL (SELECT contacts.id, contacts.sort_name FROM contacts WHERE contacts.company_id = ");
+                } else {
+                    // SQLite keeps a CROSS JOIN's order: the driving set outside.
+                    sql.push("CROSS JOIN contacts WHERE contacts.company_id = ");
+                }
+                sql.bind(company.0).push(" AND contacts.id = d.contact_id");
+                let any = visible_and_filtered(sql, viewer, country, &f.list)?;
+                f.conditions(sql, company);
+                if lateral {
+                    sql.push(" OFFSET 0) AS contacts");
+                }
+                sql.push(") AS w WHERE 1 = 1");
+                any
             }
-        }
+            (Selection::All, None) => {
+                // Walked in name order, and counted apart.
+                page_sql.push("SELECT id FROM contacts WHERE company_id = ").bind(company.0);
+                let mut count = Sql::new(backend);
+                count.push("SELECT COUNT(*) FROM contacts WHERE company_id = ").bind(company.0);
+                let mut any = true;
+                for s in [&mut page_sql, &mut count] {
+                    any &= visible_and_filtered(s, viewer, country, &f.list)?;
+                    f.conditions(s, company);
+                }
+                count_sql = total.then_some(count);
+                any
+            }
+        };
         if !any {
             return Ok(SegmentPage {
                 items: Vec::new(),
@@ -574,15 +713,30 @@ impl Store {
             });
         }
         if let Some(c) = after {
-            sql.push(" AND (sort_name, id) > (")
+            page_sql
+                .push(" AND (sort_name, id) > (")
                 .bind(c.name.clone().unwrap_or_default())
                 .push(", ")
                 .bind(c.id)
                 .push(")");
         }
-        sql.push(" ORDER BY sort_name, id LIMIT ").bind(limit as i64 + 1);
-        let rows = self.db.query_all_raw(sql.statement()).await?;
+        page_sql.push(" ORDER BY sort_name, id LIMIT ").bind(limit as i64 + 1);
+        let driven = !matches!((selection, driver), (Selection::All, None));
+        let rows = txn.query_all_raw(page_sql.statement()).await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.try_get_by_index::<Uuid>(0)).collect::<Result<_, _>>()?;
+        let window_total: Option<i64> = if driven {
+            rows.first().map(|r| r.try_get_by_index::<i64>(1)).transpose()?
+        } else {
+            None
+        };
+        let counted = match count_sql {
+            Some(s) => {
+                let row = txn.query_one_raw(s.statement()).await?;
+                Some(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.unwrap_or(0))
+            }
+            None => None,
+        };
+        txn.commit().await?;
         let more = ids.len() as u64 > limit;
         let ids: Vec<Uuid> = ids.into_iter().take(limit as usize).collect();
         let mut items = self.contacts_by_id(company, ids.clone()).await?;
@@ -597,20 +751,31 @@ impl Store {
         } else {
             None
         };
-        let total = match count {
-            Some(s) => {
-                let row = self.db.query_one_raw(s.statement()).await?;
-                let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
-                n.max(0) as u64
-            }
-            None => items.len() as u64,
-        };
+        let total = window_total.or(counted).map(|n| n.max(0) as u64).unwrap_or(items.len() as u64);
         Ok(SegmentPage {
             items,
             next,
             total,
             total_exact: true,
         })
+    }
+
+    /// The smallest set a driving condition lists, when one holds at most `DRIVER_CAP`
+    /// contacts (each counted only up to just past the cap).
+    async fn pick_driver(&self, txn: &DatabaseTransaction, company: CompanyId, f: &Resolved) -> Result<Option<Driver>, StoreError> {
+        let mut best: Option<(Driver, i64)> = None;
+        for d in f.drivers() {
+            let mut sql = Sql::new(txn.get_database_backend());
+            sql.push("SELECT COUNT(*) FROM (");
+            f.driver(&mut sql, company, d);
+            sql.push(" LIMIT ").bind(DRIVER_CAP + 1).push(") AS n");
+            let row = txn.query_one_raw(sql.statement()).await?;
+            let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+            if n <= DRIVER_CAP && best.is_none_or(|(_, m)| n < m) {
+                best = Some((d, n));
+            }
+        }
+        Ok(best.map(|(d, _)| d))
     }
 
     /// Refuses a bulk action over more contacts than one action may reach.

@@ -21,6 +21,10 @@ impl Sql {
         }
     }
 
+    pub(crate) fn backend(&self) -> DatabaseBackend {
+        self.backend
+    }
+
     /// Appends SQL text.
     pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);

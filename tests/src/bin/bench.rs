@@ -1138,14 +1138,25 @@ async fn segments_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
     let backend_kind = db.get_database_backend();
     let column = |sql: &str| {
         let db = &db;
-        let sql = sql.replace("{company}", &format!("'{}'", company_id.0));
+        let sql = sql.replace(
+            "{company}",
+            if backend_kind == sea_orm::DatabaseBackend::Postgres {
+                "$1"
+            } else {
+                "?"
+            },
+        );
         async move {
-            db.query_all_raw(sea_orm::Statement::from_string(backend_kind, sql))
-                .await
-                .expect("ids")
-                .iter()
-                .map(|r| r.try_get_by_index::<uuid::Uuid>(0).expect("uuid"))
-                .collect::<Vec<_>>()
+            db.query_all_raw(sea_orm::Statement::from_sql_and_values(
+                backend_kind,
+                sql,
+                [V::Uuid(Some(company_id.0))],
+            ))
+            .await
+            .expect("ids")
+            .iter()
+            .map(|r| r.try_get_by_index::<uuid::Uuid>(0).expect("uuid"))
+            .collect::<Vec<_>>()
         }
     };
     let ids = column("SELECT id FROM contacts WHERE company_id = {company} ORDER BY id").await;
@@ -1482,13 +1493,19 @@ async fn segments_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
     bulk(&db, "contact_tags", &["company_id", "contact_id", "tag", "added_at"], tags).await;
     // One contact in twenty opted out.
     for chunk in ids.iter().step_by(20).collect::<Vec<_>>().chunks(500) {
-        let list = chunk.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", ");
-        db.execute_unprepared(&format!(
-            "UPDATE contacts SET opted_out = TRUE WHERE company_id = '{}' AND id IN ({list})",
-            company_id.0
-        ))
-        .await
-        .expect("opt-outs");
+        let pg = backend_kind == sea_orm::DatabaseBackend::Postgres;
+        let mark = |i: usize| if pg { format!("${i}") } else { "?".to_owned() };
+        let list = (0..chunk.len()).map(|i| mark(i + 3)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "UPDATE contacts SET opted_out = {} WHERE company_id = {} AND id IN ({list})",
+            mark(1),
+            mark(2)
+        );
+        let mut values = vec![V::Bool(Some(true)), V::Uuid(Some(company_id.0))];
+        values.extend(chunk.iter().map(|id| V::Uuid(Some(**id))));
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(backend_kind, sql, values))
+            .await
+            .expect("opt-outs");
     }
     eprintln!("    history seeded in {:.0} s", started.elapsed().as_secs_f64());
     results.push(format!(

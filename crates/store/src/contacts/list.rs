@@ -452,7 +452,7 @@ impl Store {
     /// Runs reads in a transaction where PostgreSQL's planner may only use index scans in index
     /// order: the statements here are written for exactly those plans, and stale statistics
     /// (say, gathered while the company was empty) must not talk it into scanning a table.
-    async fn planned(&self) -> Result<DatabaseTransaction, StoreError> {
+    pub(crate) async fn planned(&self) -> Result<DatabaseTransaction, StoreError> {
         let txn = self.db.begin().await?;
         if txn.get_database_backend() == DatabaseBackend::Postgres {
             txn.execute_unprepared(
