@@ -357,7 +357,8 @@ impl Resolved {
     /// `AND` the segment's own conditions on a row of `contacts`, each a subquery about that one
     /// contact read by an index that starts with the company and the contact (PostgreSQL is kept
     /// from turning them into joins it would order by its statistics).
-    fn conditions(&self, sql: &mut Sql, company: CompanyId) {
+    /// `skip` is the condition the rows are driven by (already met by every row).
+    fn conditions(&self, sql: &mut Sql, company: CompanyId, skip: Option<Driver>) {
         let c = company.0;
         let fence = if sql.backend() == DatabaseBackend::Postgres {
             " OFFSET 0)"
@@ -375,7 +376,7 @@ impl Resolved {
             .bind(c)
             .push(" AND x.contact_id = contacts.id");
         };
-        if let Some(stage) = self.stage {
+        if let Some(stage) = self.stage.filter(|_| skip != Some(Driver::Stage)) {
             if stage == Stage::NotReached {
                 exists(sql, true, "call_cards x");
                 sql.push(" AND x.stage <> ").bind(stage.as_str()).push(fence);
@@ -384,7 +385,7 @@ impl Resolved {
                 sql.push(" AND x.stage = ").bind(stage.as_str()).push(fence);
             }
         }
-        if let Some(tag) = &self.tag {
+        if let Some(tag) = self.tag.as_ref().filter(|_| skip != Some(Driver::Tag)) {
             exists(sql, false, "contact_tags x");
             sql.push(" AND x.tag = ").bind(tag.as_str()).push(fence);
         }
@@ -394,7 +395,7 @@ impl Resolved {
         if let Some(to) = self.created.1 {
             sql.push(" AND created_at < ").bind(to);
         }
-        if let Some(since) = self.contacted_since {
+        if let Some(since) = self.contacted_since.filter(|_| skip != Some(Driver::Contacted)) {
             exists(sql, false, "calls x");
             sql.push(" AND x.at >= ").bind(since).push(fence);
         }
@@ -402,23 +403,23 @@ impl Resolved {
             exists(sql, true, "calls x");
             sql.push(" AND x.at >= ").bind(since).push(fence);
         }
-        if let Some((from, to)) = self.viewing {
-            exists(
-                sql,
-                false,
-                "viewing_participants x JOIN viewings v ON v.company_id = x.company_id AND v.id = x.viewing_id",
-            );
-            sql.push(" AND x.status = 'attended' AND v.cancelled_at IS NULL AND v.starts_at >= ")
+        if let Some((from, to)) = self.viewing.filter(|_| skip != Some(Driver::Viewing)) {
+            // The contact's participations, each viewing then read by its key.
+            exists(sql, false, "viewing_participants x");
+            sql.push(" AND x.status = 'attended' AND EXISTS (SELECT 1 FROM viewings v WHERE v.company_id = ")
+                .bind(c)
+                .push(" AND v.id = x.viewing_id AND v.cancelled_at IS NULL AND v.starts_at >= ")
                 .bind(from)
                 .push(" AND v.starts_at < ")
                 .bind(to)
+                .push(fence)
                 .push(fence);
         }
         if let Some(since) = self.no_meeting_since {
             exists(sql, true, "meetings x");
             sql.push(" AND x.created_at >= ").bind(since).push(fence);
         }
-        if let Some((from, to)) = self.bid {
+        if let Some((from, to)) = self.bid.filter(|_| skip != Some(Driver::Bid)) {
             exists(sql, false, "bids x");
             sql.push(" AND x.placed_at >= ")
                 .bind(from)
@@ -430,7 +431,7 @@ impl Resolved {
             exists(sql, true, "property_parties x");
             sql.push(" AND x.role = 'buyer' AND x.created_at >= ").bind(since).push(fence);
         }
-        if self.demand_area.is_some() || self.demand_price.is_some() {
+        if (self.demand_area.is_some() || self.demand_price.is_some()) && skip != Some(Driver::Demand) {
             sql.push(" AND EXISTS (SELECT 1 FROM demands d WHERE d.company_id = ")
                 .bind(c)
                 .push(" AND d.contact_id = contacts.id");
@@ -440,7 +441,7 @@ impl Resolved {
         if let Some(o) = self.opted_out {
             sql.push(" AND opted_out = ").bind(o);
         }
-        if let Some(list) = self.newsletter {
+        if let Some(list) = self.newsletter.filter(|_| skip != Some(Driver::Newsletter)) {
             exists(sql, false, "newsletter_members x");
             sql.push(" AND x.list_id = ").bind(list).push(fence);
         }
@@ -683,7 +684,7 @@ impl Store {
                 }
                 sql.bind(company.0).push(" AND contacts.id = d.contact_id");
                 let any = visible_and_filtered(sql, viewer, country, &f.list)?;
-                f.conditions(sql, company);
+                f.conditions(sql, company, driver);
                 if lateral {
                     sql.push(" OFFSET 0) AS contacts");
                 }
@@ -698,7 +699,7 @@ impl Store {
                 let mut any = true;
                 for s in [&mut page_sql, &mut count] {
                     any &= visible_and_filtered(s, viewer, country, &f.list)?;
-                    f.conditions(s, company);
+                    f.conditions(s, company, None);
                 }
                 count_sql = total.then_some(count);
                 any
