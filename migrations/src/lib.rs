@@ -20,6 +20,7 @@ mod m0010_calendar;
 mod m0011_calls;
 mod m0012_call_lists;
 mod m0013_segments;
+pub mod m0014_segment_history;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_calls::Migration),
             Box::new(m0012_call_lists::Migration),
             Box::new(m0013_segments::Migration),
+            Box::new(m0014_segment_history::Migration),
         ]
     }
 }

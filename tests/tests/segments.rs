@@ -150,6 +150,38 @@ async fn segments_select_save_and_act(backend: Backend) {
         0,
         "the viewing was before the period"
     );
+    // Eva attends a later viewing too: the earlier period still finds her, the later one finds
+    // her until that viewing is cancelled.
+    let later = app
+        .post(
+            "/api/v1/viewings",
+            &anna,
+            &json!({"property_id": home, "starts_at": format!("{}T12:00", ahead(7)), "participants": [eva]}),
+        )
+        .await;
+    assert_eq!(later.status, 201, "{}", later.body);
+    let later = later.body["id"].as_str().unwrap().to_owned();
+    let a = app
+        .put(
+            &format!("/api/v1/viewings/{later}/participants/{eva}"),
+            &anna,
+            &json!({"status": "attended"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(names(&app, &anna, viewed.clone()).await.1, 2, "an attendance in the period counts");
+    assert_eq!(
+        names(&app, &anna, json!({"viewing_from": ahead(6)})).await.0,
+        vec!["Eva Ek".to_owned()]
+    );
+    let cancelled = app.post(&format!("/api/v1/viewings/{later}/cancel"), &anna, &json!({})).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(
+        names(&app, &anna, json!({"viewing_from": ahead(6)})).await.1,
+        0,
+        "a cancelled viewing was not attended"
+    );
+    assert_eq!(names(&app, &anna, viewed.clone()).await.1, 2);
 
     // Bids: Eva and Olle bid; Eva became a buyer, so only Olle bid without buying.
     for who in [&eva, &olle] {
@@ -191,6 +223,40 @@ async fn segments_select_save_and_act(backend: Backend) {
         vec!["Kim Ek".to_owned()]
     );
     assert_eq!(names(&app, &anna, json!({"demand_price": 6_000_000})).await.1, 0);
+    // An area matches by the starts of its words, case and diacritics aside.
+    for (area, found) in [("SODER", 1), ("söder horn", 1), ("malm", 0), ("hornstull vasa", 0)] {
+        assert_eq!(
+            names(&app, &anna, json!({"demand_area": area})).await.1,
+            found,
+            "demand area {area:?}"
+        );
+    }
+    // A changed demand is found by its new area only; a closed one by none.
+    let demand = d.body["id"].as_str().unwrap().to_owned();
+    let changed = app
+        .put(
+            &format!("/api/v1/demands/{demand}"),
+            &anna,
+            &json!({"contact_id": kim, "area": "Vasastan", "min_price": 3_000_000, "max_price": 5_000_000}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(names(&app, &anna, json!({"demand_area": "söder"})).await.1, 0);
+    assert_eq!(
+        names(&app, &anna, json!({"demand_area": "vasa", "demand_price": 4_000_000}))
+            .await
+            .1,
+        1
+    );
+    let closed = app
+        .put(
+            &format!("/api/v1/demands/{demand}"),
+            &anna,
+            &json!({"contact_id": kim, "area": "Vasastan", "active": false}),
+        )
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    assert_eq!(names(&app, &anna, json!({"demand_area": "vasa"})).await.1, 0);
     assert_eq!(names(&app, &anna, json!({"opted_out": true})).await.0, vec!["Pia Ek".to_owned()]);
     assert_eq!(names(&app, &anna, json!({"created_from": today, "kind": "standard"})).await.1, 4);
     assert_eq!(names(&app, &anna, json!({"created_from": ahead(1)})).await.1, 0);
@@ -216,6 +282,10 @@ async fn segments_select_save_and_act(backend: Backend) {
         .post("/api/v1/segments/preview", &anna, &json!({"filter": {"stage": "sleeping"}}))
         .await;
     assert_eq!((bad.status, bad.body["field"].as_str()), (422, Some("filter.stage")));
+    let bad = app
+        .post("/api/v1/segments/preview", &anna, &json!({"filter": {"demand_area": " -- "}}))
+        .await;
+    assert_eq!((bad.status, bad.body["field"].as_str()), (422, Some("filter.demand_area")));
 
     // Saved filters: private, then shared with the office; only the creator changes them.
     let saved = app

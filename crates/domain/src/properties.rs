@@ -55,6 +55,20 @@ pub struct StatusChangeError {
     pub to: &'static str,
 }
 
+/// Words of one demand's area indexed at most.
+pub const MAX_AREA_WORDS: usize = 50;
+
+/// The distinct words of a demand's area, folded (lower case, no diacritics), in their order:
+/// what segments match an area against ("söder" begins "södermalm").
+pub fn area_words(area: &str) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    crate::text::words(area)
+        .into_iter()
+        .filter(|w| seen.insert(w.clone()))
+        .take(MAX_AREA_WORDS)
+        .collect()
+}
+
 /// Checks a status change.
 pub fn change_status(from: PropertyStatus, to: PropertyStatus) -> Result<PropertyStatus, StatusChangeError> {
     if from.can_move_to(to) {

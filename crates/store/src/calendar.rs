@@ -27,6 +27,7 @@ use crate::contacts::{ContactRecord, TimelineEvent, add_timeline, lock_contact};
 use crate::entities::{bids, calendar_feeds, companies, meetings, properties, tasks, users, viewing_participants, viewings};
 use crate::org::User;
 use crate::properties::{PropertyData, add_party_in, insert_listing};
+use crate::sql::Sql;
 use crate::tasks::{NewTask, TaskRecord, create_task, to_task};
 use crate::{Store, StoreError};
 
@@ -415,6 +416,7 @@ impl Store {
         )
         .exec_without_returning(txn)
         .await?;
+        refresh_history(txn, company, [contact.0]).await?;
         let title = listing_title(l);
         add_timeline(
             txn,
@@ -506,13 +508,25 @@ impl Store {
         if !can_edit_listing(viewer, l.broker_id.into(), l.office_id.into()) {
             return Err(forbidden_listing());
         }
+        let txn = self.write().await?;
         viewings::Entity::update_many()
             .col_expr(viewings::Column::CancelledAt, Expr::value(Some(Utc::now())))
             .filter(viewings::Column::CompanyId.eq(company.0))
             .filter(viewings::Column::Id.eq(id.0))
             .filter(viewings::Column::CancelledAt.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        // Its participants attended one viewing fewer.
+        let participants: Vec<Uuid> = viewing_participants::Entity::find()
+            .select_only()
+            .column(viewing_participants::Column::ContactId)
+            .filter(viewing_participants::Column::CompanyId.eq(company.0))
+            .filter(viewing_participants::Column::ViewingId.eq(id.0))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        refresh_history(&txn, company, participants).await?;
+        txn.commit().await?;
         self.viewing(viewer, id).await
     }
 
@@ -805,6 +819,7 @@ impl Store {
         })
         .exec_without_returning(&txn)
         .await?;
+        refresh_history(&txn, company, [contact.id.0]).await?;
         let at = when(input.starts_at, zone);
         add_timeline(
             &txn,
@@ -1198,7 +1213,7 @@ impl Store {
         let earliest = from - Duration::hours(crm_domain::calendar::MAX_BOOKING_HOURS);
         let span = Duration::minutes(CALLBACK_MINUTES);
         let contact_cols = "c.first_name, c.last_name, c.agency_name, c.kind, c.owner_id, c.office_id, c.side";
-        let mut sql = crate::sql::Sql::new(self.db.get_database_backend());
+        let mut sql = Sql::new(self.db.get_database_backend());
         sql.push("SELECT 'meeting' AS k, m.id, m.user_id, m.starts_at, m.ends_at, m.status, m.place, m.contact_id, m.property_id, ")
             .push(contact_cols)
             .push(", NULL AS street, NULL AS city FROM meetings m JOIN contacts c ON c.company_id = m.company_id AND c.id = m.contact_id WHERE m.company_id = ")
@@ -1564,4 +1579,26 @@ impl Store {
         txn.commit().await?;
         Ok(true)
     }
+}
+
+/// Recomputes, beside each of these contacts, when they last attended a viewing and when a
+/// meeting with them was last booked (segments read these by one index): after every change to
+/// attendance, a viewing's cancellation or a booking.
+pub(crate) async fn refresh_history(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    contacts: impl IntoIterator<Item = Uuid>,
+) -> Result<(), StoreError> {
+    let ids: Vec<Uuid> = contacts.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(crm_migration::m0014_segment_history::HISTORY)
+        .push(" WHERE company_id = ")
+        .bind(company.0)
+        .push(" AND id IN ")
+        .bind_list(ids);
+    db.execute_raw(sql.statement()).await?;
+    Ok(())
 }

@@ -146,6 +146,10 @@ impl Store {
         if indexed > 0 {
             tracing::info!(contacts = indexed, "search index built for existing contacts");
         }
+        let demands = self.backfill_demand_words().await?;
+        if demands > 0 {
+            tracing::info!(demands, "area words indexed for existing demands");
+        }
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use crm_domain::contacts::Country;
 use crm_domain::permissions::{Viewer, can_edit_demand, can_edit_listing, can_read_listings};
-use crm_domain::properties::{PartyRole, PropertyKind, PropertyStatus, change_status};
+use crm_domain::properties::{PartyRole, PropertyKind, PropertyStatus, area_words, change_status};
 use crm_domain::{CompanyId, ContactId, DemandId, OfficeId, PropertyId, UserId};
 use sea_orm::{
     ActiveValue, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -19,7 +19,7 @@ use crate::contacts::{ContactRecord, TimelineEvent, add_timeline, lock_contact};
 use crate::entities::{demands, properties, property_parties};
 use crate::sql::{Sql, by_keys};
 use crate::{Store, StoreError};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 
 /// A listing's fields, validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -696,9 +696,11 @@ impl Store {
             note: Set(data.note.clone()),
             active: Set(data.active),
             created_at: Set(Utc::now()),
+            words: Set(joined_words(data.area.as_deref())),
         })
         .exec_with_returning(&txn)
         .await?;
+        index_demand_words(&txn, &m, None).await?;
         Self::refresh_sides(&txn, company, data.contact_id).await?;
         add_timeline(
             &txn,
@@ -759,10 +761,12 @@ impl Store {
             area: Set(data.area.clone()),
             note: Set(data.note.clone()),
             active: Set(data.active),
+            words: Set(joined_words(data.area.as_deref())),
             ..Default::default()
         })
         .exec(&txn)
         .await?;
+        index_demand_words(&txn, &m, current.area.as_deref()).await?;
         Self::refresh_sides(&txn, company, data.contact_id).await?;
         txn.commit().await?;
         Ok(to_demand(m))
@@ -790,6 +794,91 @@ pub const MAX_PARTIES: u64 = 50;
 
 /// Demands of one contact at most.
 pub const MAX_DEMANDS: u64 = 50;
+
+/// `demands.words`: the area's words, space-separated (none without an area).
+fn joined_words(area: Option<&str>) -> Option<String> {
+    area.map(|a| area_words(a).join(" "))
+}
+
+/// Keeps a demand's rows in `demand_words` in step with it: those of its previous area out,
+/// one per word of its area in, each carrying what a segment checks of the demand.
+pub(crate) async fn index_demand_words(
+    db: &impl ConnectionTrait,
+    m: &demands::Model,
+    previous_area: Option<&str>,
+) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    let old = area_words(previous_area.unwrap_or_default());
+    if !old.is_empty() {
+        let mut sql = Sql::new(backend);
+        sql.push("DELETE FROM demand_words WHERE company_id = ")
+            .bind(m.company_id)
+            .push(" AND word IN ")
+            .bind_list(old)
+            .push(" AND demand_id = ")
+            .bind(m.id);
+        db.execute_raw(sql.statement()).await?;
+    }
+    let words = area_words(m.area.as_deref().unwrap_or_default());
+    if words.is_empty() {
+        return Ok(());
+    }
+    let joined = words.join(" ");
+    let mut sql = Sql::new(backend);
+    sql.push("INSERT INTO demand_words (company_id, word, demand_id, contact_id, active, min_price, max_price, words) VALUES ");
+    for (i, w) in words.into_iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" })
+            .bind(m.company_id)
+            .push(", ")
+            .bind(w)
+            .push(", ")
+            .bind(m.id)
+            .push(", ")
+            .bind(m.contact_id)
+            .push(", ")
+            .bind(m.active)
+            .push(", ")
+            .bind(m.min_price)
+            .push(", ")
+            .bind(m.max_price)
+            .push(", ")
+            .bind(joined.clone())
+            .push(")");
+    }
+    db.execute_raw(sql.statement()).await?;
+    Ok(())
+}
+
+impl Store {
+    /// Indexes the area words of demands stored before segments read them (after migrating).
+    pub(crate) async fn backfill_demand_words(&self) -> Result<u64, StoreError> {
+        let mut done = 0;
+        loop {
+            let rows = demands::Entity::find()
+                .filter(demands::Column::Area.is_not_null())
+                .filter(demands::Column::Words.is_null())
+                .limit(1000)
+                .all(&self.db)
+                .await?;
+            if rows.is_empty() {
+                return Ok(done);
+            }
+            let txn = self.write().await?;
+            for mut m in rows {
+                index_demand_words(&txn, &m, m.area.as_deref()).await?;
+                m.words = joined_words(m.area.as_deref());
+                demands::Entity::update_many()
+                    .col_expr(demands::Column::Words, Expr::value(m.words.clone()))
+                    .filter(demands::Column::CompanyId.eq(m.company_id))
+                    .filter(demands::Column::Id.eq(m.id))
+                    .exec(&txn)
+                    .await?;
+                done += 1;
+            }
+            txn.commit().await?;
+        }
+    }
+}
 
 fn check_prices(data: &DemandData) -> Result<(), StoreError> {
     if let (Some(lo), Some(hi)) = (data.min_price, data.max_price)

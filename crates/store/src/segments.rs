@@ -27,7 +27,7 @@ use crate::contacts::list::visible_and_filtered;
 use crate::contacts::{ContactFilter, ContactRecord, ContactSort, Cursor, ListOptions, TimelineEvent, add_timeline_many};
 use crate::entities::{newsletter_lists, newsletter_members, saved_filters};
 use crate::sql::{Sql, like_escape};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, prefix_upper};
 
 /// Contacts one bulk action may reach at most.
 pub const MAX_BULK: u64 = 100_000;
@@ -88,7 +88,8 @@ pub struct SavedFilter {
     /// Did not become a buyer of any listing within the last year.
     #[serde(default)]
     pub not_buyer: bool,
-    /// An open demand whose area names this text.
+    /// An open demand whose area names this text: each of its words begins a word of the area
+    /// (case and diacritics aside: "söder" finds "Södermalm").
     #[serde(default)]
     pub demand_area: Option<String>,
     /// An open demand whose price range takes this price.
@@ -114,7 +115,8 @@ pub(crate) struct Resolved {
     no_meeting_since: Option<DateTime<Utc>>,
     bid: Option<(DateTime<Utc>, DateTime<Utc>)>,
     not_buyer_since: Option<DateTime<Utc>>,
-    demand_area: Option<String>,
+    /// The words of an area a demand must name (each a word of its area, or the start of one).
+    demand_words: Vec<String>,
     demand_price: Option<i64>,
     opted_out: Option<bool>,
     newsletter: Option<Uuid>,
@@ -197,15 +199,19 @@ impl SavedFilter {
         let (bf, bt) = period("bid_from", sane("bid_from", self.bid_from)?, sane("bid_to", self.bid_to)?)?;
         let far_past = DateTime::<Utc>::MIN_UTC;
         let far_future = DateTime::<Utc>::MAX_UTC;
-        let demand_area = self
-            .demand_area
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(|a| a.to_lowercase());
-        if demand_area.as_deref().is_some_and(|a| a.chars().count() > MAX_AREA) {
-            return Err(StoreError::invalid("filter.demand_area", "too_long", "at most 100 characters"));
-        }
+        let demand_words = match self.demand_area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) if a.chars().count() > MAX_AREA => {
+                return Err(StoreError::invalid("filter.demand_area", "too_long", "at most 100 characters"));
+            }
+            Some(a) => {
+                let words = crm_domain::properties::area_words(a);
+                if words.is_empty() {
+                    return Err(invalid("demand_area", "type a word of the area"));
+                }
+                words
+            }
+            None => Vec::new(),
+        };
         if self.demand_price.is_some_and(|p| !(0..=1_000_000_000_000).contains(&p)) {
             return Err(invalid("demand_price", "a price between 0 and 10^12"));
         }
@@ -225,7 +231,7 @@ impl SavedFilter {
             no_meeting_since: sane("no_meeting_since", self.no_meeting_since)?.map(start),
             bid: (bf.is_some() || bt.is_some()).then(|| (bf.map(start).unwrap_or(far_past), bt.map(end).unwrap_or(far_future))),
             not_buyer_since: self.not_buyer.then(|| now - Duration::days(365)),
-            demand_area,
+            demand_words,
             demand_price: self.demand_price,
             opted_out: self.opted_out,
             newsletter: self.newsletter_id,
@@ -268,7 +274,7 @@ impl Resolved {
         if self.bid.is_some() {
             out.push(Driver::Bid);
         }
-        if self.demand_area.is_some() || self.demand_price.is_some() {
+        if !self.demand_words.is_empty() || self.demand_price.is_some() {
             out.push(Driver::Demand);
         }
         if self.newsletter.is_some() {
@@ -281,7 +287,6 @@ impl Resolved {
     /// table's index.
     fn driver(&self, sql: &mut Sql, company: CompanyId, driver: Driver) {
         let c = company.0;
-        let sqlite = sql.backend() == DatabaseBackend::Sqlite;
         match driver {
             Driver::Stage => {
                 sql.push("SELECT contact_id FROM call_cards WHERE company_id = ")
@@ -304,16 +309,9 @@ impl Resolved {
             }
             Driver::Viewing => {
                 let (from, to) = self.viewing.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
-                // The viewings of the period first (SQLite keeps a CROSS JOIN's order).
-                sql.push("SELECT DISTINCT p.contact_id FROM viewings v ")
-                    .push(if sqlite { "CROSS JOIN" } else { "JOIN" })
-                    .push(" viewing_participants p ON p.company_id = v.company_id AND p.viewing_id = v.id WHERE v.company_id = ")
-                    .bind(c)
-                    .push(" AND v.starts_at >= ")
-                    .bind(from)
-                    .push(" AND v.starts_at < ")
-                    .bind(to)
-                    .push(" AND v.cancelled_at IS NULL AND p.status = 'attended'");
+                // Those whose last attended viewing is in or after the period, by its index.
+                sql.push("SELECT id AS contact_id FROM contacts WHERE company_id = ").bind(c);
+                self.viewing_terms(sql, company, from, to);
             }
             Driver::Bid => {
                 let (from, to) = self.bid.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
@@ -324,10 +322,22 @@ impl Resolved {
                     .push(" AND placed_at < ")
                     .bind(to);
             }
-            Driver::Demand => {
-                sql.push("SELECT DISTINCT contact_id FROM demands d WHERE d.company_id = ").bind(c);
-                self.demand_terms(sql);
-            }
+            Driver::Demand => match self.demand_words.iter().max_by_key(|w| w.len()) {
+                // The longest word's range of the area-word index, which carries the rest.
+                Some(word) => {
+                    sql.push("SELECT DISTINCT d.contact_id FROM demand_words d WHERE d.company_id = ")
+                        .bind(c)
+                        .push(" AND d.word >= ")
+                        .bind(word.clone())
+                        .push(" AND d.word < ")
+                        .bind(prefix_upper(word));
+                    self.demand_terms(sql);
+                }
+                None => {
+                    sql.push("SELECT DISTINCT contact_id FROM demands d WHERE d.company_id = ").bind(c);
+                    self.demand_terms(sql);
+                }
+            },
             Driver::Newsletter => {
                 sql.push("SELECT contact_id FROM newsletter_members WHERE company_id = ")
                     .bind(c)
@@ -337,12 +347,41 @@ impl Resolved {
         }
     }
 
+    /// `AND` that the row of `contacts` attended a viewing (not cancelled) starting in
+    /// `[from, to)`: its last attended viewing is kept beside it, so only a contact whose last
+    /// one is after the period has its viewings read.
+    fn viewing_terms(&self, sql: &mut Sql, company: CompanyId, from: DateTime<Utc>, to: DateTime<Utc>) {
+        sql.push(" AND contacts.last_viewing_at >= ").bind(from);
+        if to == DateTime::<Utc>::MAX_UTC {
+            return;
+        }
+        let fence = if sql.backend() == DatabaseBackend::Postgres {
+            " OFFSET 0)"
+        } else {
+            ")"
+        };
+        sql.push(" AND (contacts.last_viewing_at < ")
+            .bind(to)
+            .push(" OR EXISTS (SELECT 1 FROM viewing_participants x WHERE x.company_id = ")
+            .bind(company.0)
+            .push(" AND x.contact_id = contacts.id AND x.status = 'attended' AND EXISTS (SELECT 1 FROM viewings v WHERE v.company_id = ")
+            .bind(company.0)
+            .push(" AND v.id = x.viewing_id AND v.cancelled_at IS NULL AND v.starts_at >= ")
+            .bind(from)
+            .push(" AND v.starts_at < ")
+            .bind(to)
+            .push(fence)
+            .push(fence)
+            .push(")");
+    }
+
     /// `AND` what an open demand `d` must hold.
     fn demand_terms(&self, sql: &mut Sql) {
         sql.push(" AND d.active = ").bind(true);
-        if let Some(area) = &self.demand_area {
-            sql.push(" AND LOWER(d.area) LIKE ")
-                .bind(format!("%{}%", like_escape(area)))
+        // Each word starts a word of the area (`words` holds them folded, space-separated).
+        for word in &self.demand_words {
+            sql.push(" AND (' ' || d.words) LIKE ")
+                .bind(format!("% {}%", like_escape(word)))
                 .push(" ESCAPE '\\'");
         }
         if let Some(p) = self.demand_price {
@@ -404,20 +443,13 @@ impl Resolved {
             sql.push(" AND x.at >= ").bind(since).push(fence);
         }
         if let Some((from, to)) = self.viewing.filter(|_| skip != Some(Driver::Viewing)) {
-            // The contact's participations, each viewing then read by its key.
-            exists(sql, false, "viewing_participants x");
-            sql.push(" AND x.status = 'attended' AND EXISTS (SELECT 1 FROM viewings v WHERE v.company_id = ")
-                .bind(c)
-                .push(" AND v.id = x.viewing_id AND v.cancelled_at IS NULL AND v.starts_at >= ")
-                .bind(from)
-                .push(" AND v.starts_at < ")
-                .bind(to)
-                .push(fence)
-                .push(fence);
+            self.viewing_terms(sql, company, from, to);
         }
         if let Some(since) = self.no_meeting_since {
-            exists(sql, true, "meetings x");
-            sql.push(" AND x.created_at >= ").bind(since).push(fence);
+            // The latest booking is kept beside the contact.
+            sql.push(" AND (contacts.last_meeting_at IS NULL OR contacts.last_meeting_at < ")
+                .bind(since)
+                .push(")");
         }
         if let Some((from, to)) = self.bid.filter(|_| skip != Some(Driver::Bid)) {
             exists(sql, false, "bids x");
@@ -431,7 +463,7 @@ impl Resolved {
             exists(sql, true, "property_parties x");
             sql.push(" AND x.role = 'buyer' AND x.created_at >= ").bind(since).push(fence);
         }
-        if (self.demand_area.is_some() || self.demand_price.is_some()) && skip != Some(Driver::Demand) {
+        if (!self.demand_words.is_empty() || self.demand_price.is_some()) && skip != Some(Driver::Demand) {
             sql.push(" AND EXISTS (SELECT 1 FROM demands d WHERE d.company_id = ")
                 .bind(c)
                 .push(" AND d.contact_id = contacts.id");

@@ -1319,7 +1319,8 @@ api_type! {
         /// Did not become a buyer of any listing within the last year.
         #[serde(default)]
         pub not_buyer: bool,
-        /// Has an open demand whose area names this text.
+        /// Has an open demand whose area names this text: each of its words begins a word of the
+        /// area, case and diacritics aside ("söder" finds "Södermalm").
         #[serde(default)]
         pub demand_area: Option<String>,
         /// Has an open demand whose price range takes this price.

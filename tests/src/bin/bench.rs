@@ -1086,13 +1086,20 @@ async fn call_list_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
     )
     .await;
     let id = list["id"].as_str().expect("list id").to_owned();
-    let (took, filled) = post(format!("/api/v1/call-lists/{id}/fill"), serde_json::json!({})).await;
+    // A saved filter every contact meets (a segment condition, so the fill walks the segment).
+    let (_, saved) = post(
+        "/api/v1/saved-filters".into(),
+        serde_json::json!({"name": "Not opted out", "filter": {"opted_out": false}}),
+    )
+    .await;
+    let filter = saved["filter"].clone();
+    let (took, filled) = post(format!("/api/v1/call-lists/{id}/fill"), filter.clone()).await;
     results.push(format!(
-        "| {db_name} | fill a call list from a selection (`POST /call-lists/{{id}}/fill`, no filter) | {} contacts added | {:.2} s |",
+        "| {db_name} | fill a call list from a saved filter (`POST /call-lists/{{id}}/fill` with its filter: not opted out) | {} contacts added | {:.2} s |",
         filled["added"],
         took.as_secs_f64()
     ));
-    let (took, again) = post(format!("/api/v1/call-lists/{id}/fill"), serde_json::json!({})).await;
+    let (took, again) = post(format!("/api/v1/call-lists/{id}/fill"), filter).await;
     results.push(format!(
         "| {db_name} | fill the same list again (every contact already on it) | {} left out | {:.2} s |",
         again["skipped"],
@@ -1358,27 +1365,42 @@ async fn segments_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
         "Hornstull",
         "Gamla stan",
     ];
+    // The words of each area indexed as the store indexes a demand's (`demand_words`).
+    let mut area_rows = Vec::new();
     let demands: Vec<Vec<V>> = (0..n / 10)
         .map(|_| {
             let low = rng.gen_range(1_000..6_000) * 1_000;
+            let (id, who, active) = (uuid::Uuid::now_v7(), contact(&mut rng), rng.gen_range(0..10) > 0);
+            let area = format!("{}, {}", AREAS[rng.gen_range(0..AREAS.len())], AREAS[rng.gen_range(0..AREAS.len())]);
+            let words = crm_domain::properties::area_words(&area);
+            let joined = words.join(" ");
+            for w in words {
+                area_rows.push(vec![
+                    c.clone(),
+                    text(&w),
+                    V::Uuid(Some(id)),
+                    who.clone(),
+                    V::Bool(Some(active)),
+                    V::BigInt(Some(low)),
+                    V::BigInt(Some(low + 2_000_000)),
+                    text(&joined),
+                ]);
+            }
             vec![
                 c.clone(),
-                V::Uuid(Some(uuid::Uuid::now_v7())),
-                contact(&mut rng),
+                V::Uuid(Some(id)),
+                who,
                 broker(&mut rng),
                 V::Uuid(Some(company.admin.office_id.0)),
                 V::String(None),
                 V::BigInt(Some(low)),
                 V::BigInt(Some(low + 2_000_000)),
                 V::Double(None),
-                text(&format!(
-                    "{}, {}",
-                    AREAS[rng.gen_range(0..AREAS.len())],
-                    AREAS[rng.gen_range(0..AREAS.len())]
-                )),
+                text(&area),
                 V::String(None),
-                V::Bool(Some(rng.gen_range(0..10) > 0)),
+                V::Bool(Some(active)),
                 time(ago(&mut rng, 730)),
+                text(&joined),
             ]
         })
         .collect();
@@ -1400,8 +1422,25 @@ async fn segments_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
             "note",
             "active",
             "created_at",
+            "words",
         ],
         demands,
+    )
+    .await;
+    bulk(
+        &db,
+        "demand_words",
+        &[
+            "company_id",
+            "word",
+            "demand_id",
+            "contact_id",
+            "active",
+            "min_price",
+            "max_price",
+            "words",
+        ],
+        area_rows,
     )
     .await;
     // Calls over a year, call cards, tags.
@@ -1507,6 +1546,22 @@ async fn segments_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
             .await
             .expect("opt-outs");
     }
+    // Each contact's last attended viewing and last booked meeting, as the store keeps them.
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend_kind,
+        format!(
+            "{} WHERE company_id = {}",
+            crm_migration::m0014_segment_history::HISTORY,
+            if backend_kind == sea_orm::DatabaseBackend::Postgres {
+                "$1"
+            } else {
+                "?"
+            }
+        ),
+        [V::Uuid(Some(company_id.0))],
+    ))
+    .await
+    .expect("history beside the contacts");
     eprintln!("    history seeded in {:.0} s", started.elapsed().as_secs_f64());
     results.push(format!(
         "| {db_name} | history written straight into the tables | {viewings_n} viewings with {participants_n} participants, {meetings_n} meetings, {bids_n} bids, {demands_n} demands, {calls_n} calls | {:.0} s |",

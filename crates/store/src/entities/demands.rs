@@ -20,6 +20,8 @@ pub struct Model {
     pub note: Option<String>,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// The area's folded words, space-separated (as `demand_words` holds them).
+    pub words: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
