@@ -36,7 +36,7 @@ pgv=$(psql -d "$TEST_DATABASE_URL" -Atc 'show server_version' 2>/dev/null || ech
   echo
   echo "Machine: $(nproc) cores ($cpu), ${mem} GiB; PostgreSQL $pgv; SQLite bundled with sqlx."
   echo "Release build, \`just bench $n${dbs[*]:+ ${dbs[*]}}\`, $(( took / 60 )) min in all. Requests are sent one at a time over loopback;"
-  echo "each time covers the whole request (authentication, the query, the JSON answer)."
+  echo "each time runs from sending the request to the last byte of the answer (authentication, the query, the JSON answer)."
   cat "$results"
   echo
 } > docs/benchmarks.new.md

@@ -19,12 +19,14 @@ impl MigrationName for Migration {
 
 /// Recomputes both history columns of the contacts the `WHERE` clause after it names
 /// (`contacts` unaliased). The segments benchmark seeds history straight into the tables and
-/// runs this too.
+/// runs this too. A contact's participations are read by their index and each viewing by its
+/// key (as a join, SQLite read every viewing of the company for each contact).
 pub const HISTORY: &str = "UPDATE contacts SET \
-    last_viewing_at = (SELECT MAX(v.starts_at) FROM viewing_participants p JOIN viewings v \
-        ON v.company_id = p.company_id AND v.id = p.viewing_id \
+    last_viewing_at = (SELECT MAX((SELECT v.starts_at FROM viewings v \
+        WHERE v.company_id = p.company_id AND v.id = p.viewing_id AND v.cancelled_at IS NULL)) \
+        FROM viewing_participants p \
         WHERE p.company_id = contacts.company_id AND p.contact_id = contacts.id \
-        AND p.status = 'attended' AND v.cancelled_at IS NULL), \
+        AND p.status = 'attended'), \
     last_meeting_at = (SELECT MAX(m.created_at) FROM meetings m \
         WHERE m.company_id = contacts.company_id AND m.contact_id = contacts.id)";
 
