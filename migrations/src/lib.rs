@@ -21,6 +21,7 @@ mod m0011_calls;
 mod m0012_call_lists;
 mod m0013_segments;
 pub mod m0014_segment_history;
+mod m0015_viewed_contacts;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_call_lists::Migration),
             Box::new(m0013_segments::Migration),
             Box::new(m0014_segment_history::Migration),
+            Box::new(m0015_viewed_contacts::Migration),
         ]
     }
 }

@@ -342,12 +342,14 @@ impl Store {
         let mut walk = self.segment_walk(viewer, filter, selection).await?;
         let mut summary = FillSummary::default();
         let recent = Utc::now() - Duration::days(RECENTLY_REACHED_DAYS);
+        // A fill may grow the entries many times over in one go: the statistics the planner
+        // reads are brought up to date each time what it added doubles.
+        let mut analyze_at = 1_000;
         loop {
-            let batch = walk.next_batch().await?;
-            if batch.is_empty() {
+            let ids = walk.next_ids().await?;
+            if ids.is_empty() {
                 break;
             }
-            let ids: Vec<Uuid> = batch.iter().map(|c| c.id.0).collect();
             let cards: HashMap<Uuid, String> = call_cards::Entity::find()
                 .select_only()
                 .column(call_cards::Column::ContactId)
@@ -439,6 +441,10 @@ impl Store {
                     .await?
                     .rows_affected;
                 summary.added += n;
+            }
+            if summary.added >= analyze_at {
+                self.analyze("call_list_entries").await?;
+                analyze_at = summary.added * 2;
             }
         }
         Ok(summary)

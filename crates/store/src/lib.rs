@@ -169,6 +169,22 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes PostgreSQL's statistics of one table. Plans follow them, and they are
+    /// refreshed at start-up and by the `statistics` job (autovacuum may be off): a bulk write
+    /// that grows a table many times over within one request calls this as it goes, so that its
+    /// own later statements are planned for what the table holds by then (with the statistics
+    /// of a near-empty table, PostgreSQL may read a whole list's rows for each key it looks up).
+    /// SQLite's planner needs no such refresh.
+    pub(crate) async fn analyze(&self, table: &'static str) -> Result<(), StoreError> {
+        let backend = self.db.get_database_backend();
+        if backend == DatabaseBackend::Postgres {
+            self.db
+                .execute_raw(Statement::from_string(backend, format!("ANALYZE {table}")))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Begins a transaction that writes. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a transaction that first reads and then writes could otherwise fail
     /// when another writer committed in between, instead of waiting its turn.

@@ -6,7 +6,7 @@
 //! walked whole for bulk actions (messages through the outbox, call lists, newsletter lists, the
 //! spreadsheet export). Saved filters are private or shared with the creator's office.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use crm_domain::calendar::end_of_day;
@@ -557,11 +557,33 @@ pub struct SegmentWalk {
     done: bool,
 }
 
+/// What one read of a segment found: the contacts' ids in name order, with their records when
+/// the read had them anyway.
+struct Found {
+    ids: Vec<Uuid>,
+    records: Option<Vec<ContactRecord>>,
+    next: Option<Cursor>,
+    total: u64,
+    total_exact: bool,
+}
+
 impl SegmentWalk {
     /// The next contacts, or an empty batch at the end.
     pub async fn next_batch(&mut self) -> Result<Vec<ContactRecord>, StoreError> {
+        match self.next_found().await? {
+            Some(mut found) => self.store.found_records(self.viewer.company_id, &mut found).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The ids of the next contacts, or none at the end: for actions that need no more.
+    pub async fn next_ids(&mut self) -> Result<Vec<Uuid>, StoreError> {
+        Ok(self.next_found().await?.map(|f| f.ids).unwrap_or_default())
+    }
+
+    async fn next_found(&mut self) -> Result<Option<Found>, StoreError> {
         if self.done {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let page = self
             .store
@@ -577,8 +599,8 @@ impl SegmentWalk {
             )
             .await?;
         self.done = page.next.is_none();
-        self.after = page.next;
-        Ok(page.items)
+        self.after = page.next.clone();
+        Ok(Some(page))
     }
 }
 
@@ -634,8 +656,16 @@ impl Store {
         limit: u64,
     ) -> Result<SegmentPage, StoreError> {
         let (resolved, own, country) = self.resolve_segment(viewer.company_id, filter).await?;
-        self.segment_read(viewer, country, &resolved, own, selection, after, limit, true)
-            .await
+        let mut found = self
+            .segment_read(viewer, country, &resolved, own, selection, after, limit, true)
+            .await?;
+        let items = self.found_records(viewer.company_id, &mut found).await?;
+        Ok(SegmentPage {
+            items,
+            next: found.next,
+            total: found.total,
+            total_exact: found.total_exact,
+        })
     }
 
     /// Walks a whole segment (for exports and bulk actions).
@@ -664,14 +694,15 @@ impl Store {
         after: Option<&Cursor>,
         limit: u64,
         total: bool,
-    ) -> Result<SegmentPage, StoreError> {
+    ) -> Result<Found, StoreError> {
         if !own && matches!(selection, Selection::All) {
             // Nothing beyond the list's filters: the list's own plans, counts included.
             let page = self
                 .list_contacts(viewer, country, &f.list, ContactSort::NameAsc, ListOptions { after, limit, total })
                 .await?;
-            return Ok(SegmentPage {
-                items: page.items,
+            return Ok(Found {
+                ids: page.items.iter().map(|c| c.id.0).collect(),
+                records: Some(page.items),
                 next: page.next,
                 total: page.total,
                 total_exact: page.total_exact,
@@ -688,12 +719,39 @@ impl Store {
         let mut count_sql = None;
         let any = match (selection, driver) {
             (Selection::Some(ids), _) if ids.is_empty() => false,
+            (Selection::All, Some(Driver::Viewing)) => {
+                // Driven by the index of the contacts who attended a viewing, which carries what
+                // the other conditions on the contact's own columns ask, counted in the same
+                // statement. SQLite is told to use it; PostgreSQL reads the contacts it lists in
+                // a subquery kept apart (OFFSET 0), as it would otherwise pick an index on a
+                // condition of the visibility filter (the kind) by its statistics.
+                let sql = &mut page_sql;
+                sql.push("SELECT id, total, sort_name FROM (SELECT contacts.id AS id, contacts.sort_name AS sort_name, COUNT(*) OVER () AS total FROM ");
+                if backend == DatabaseBackend::Postgres {
+                    sql.push("(SELECT id, sort_name, class, opted_out, office_id, owner_id, last_meeting_at, last_viewing_at, created_at");
+                    if f.list.text.is_some() {
+                        sql.push(", search_words");
+                    }
+                    sql.push(" FROM contacts WHERE company_id = ").bind(company.0);
+                    let (from, _) = f.viewing.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
+                    sql.push(" AND last_viewing_at >= ")
+                        .bind(from)
+                        .push(" OFFSET 0) AS contacts WHERE 1 = 1");
+                } else {
+                    sql.push("contacts INDEXED BY contacts_viewed WHERE contacts.company_id = ")
+                        .bind(company.0);
+                }
+                let any = visible_and_filtered(sql, viewer, country, &f.list)?;
+                f.conditions(sql, company, None);
+                sql.push(") AS w WHERE 1 = 1");
+                any
+            }
             (Selection::Some(_), _) | (Selection::All, Some(_)) => {
                 // Driven: each contact of the driving set checked by its primary key, counted in
                 // the same statement.
                 let sql = &mut page_sql;
                 sql.push(
-                    "SELECT id, total FROM (SELECT contacts.id AS id, contacts.sort_name AS sort_name, COUNT(*) OVER () AS total FROM (",
+                    "SELECT id, total, sort_name FROM (SELECT contacts.id AS id, contacts.sort_name AS sort_name, COUNT(*) OVER () AS total FROM (",
                 );
                 match (selection, driver) {
                     (Selection::Some(ids), _) => {
@@ -725,7 +783,9 @@ impl Store {
             }
             (Selection::All, None) => {
                 // Walked in name order, and counted apart.
-                page_sql.push("SELECT id FROM contacts WHERE company_id = ").bind(company.0);
+                page_sql
+                    .push("SELECT id, sort_name FROM contacts WHERE company_id = ")
+                    .bind(company.0);
                 let mut count = Sql::new(backend);
                 count.push("SELECT COUNT(*) FROM contacts WHERE company_id = ").bind(company.0);
                 let mut any = true;
@@ -738,8 +798,9 @@ impl Store {
             }
         };
         if !any {
-            return Ok(SegmentPage {
-                items: Vec::new(),
+            return Ok(Found {
+                ids: Vec::new(),
+                records: Some(Vec::new()),
                 next: None,
                 total: 0,
                 total_exact: true,
@@ -756,7 +817,11 @@ impl Store {
         page_sql.push(" ORDER BY sort_name, id LIMIT ").bind(limit as i64 + 1);
         let driven = !matches!((selection, driver), (Selection::All, None));
         let rows = txn.query_all_raw(page_sql.statement()).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.try_get_by_index::<Uuid>(0)).collect::<Result<_, _>>()?;
+        let name_at = if driven { 2 } else { 1 };
+        let mut found: Vec<(Uuid, String)> = rows
+            .iter()
+            .map(|r| Ok((r.try_get_by_index::<Uuid>(0)?, r.try_get_by_index::<String>(name_at)?)))
+            .collect::<Result<_, StoreError>>()?;
         let window_total: Option<i64> = if driven {
             rows.first().map(|r| r.try_get_by_index::<i64>(1)).transpose()?
         } else {
@@ -770,27 +835,36 @@ impl Store {
             None => None,
         };
         txn.commit().await?;
-        let more = ids.len() as u64 > limit;
-        let ids: Vec<Uuid> = ids.into_iter().take(limit as usize).collect();
-        let mut items = self.contacts_by_id(company, ids.clone()).await?;
-        items.sort_by_key(|r| ids.iter().position(|id| *id == r.id.0));
-        let next = if more {
-            items.last().map(|r| Cursor {
+        let more = found.len() as u64 > limit;
+        found.truncate(limit as usize);
+        let next = match found.last() {
+            Some((id, name)) if more => Some(Cursor {
                 sort: ContactSort::NameAsc,
-                name: Some(r.data.sort_name()),
+                name: Some(name.clone()),
                 updated: None,
-                id: r.id.0,
-            })
-        } else {
-            None
+                id: *id,
+            }),
+            _ => None,
         };
-        let total = window_total.or(counted).map(|n| n.max(0) as u64).unwrap_or(items.len() as u64);
-        Ok(SegmentPage {
-            items,
+        let total = window_total.or(counted).map(|n| n.max(0) as u64).unwrap_or(found.len() as u64);
+        Ok(Found {
+            ids: found.into_iter().map(|(id, _)| id).collect(),
+            records: None,
             next,
             total,
             total_exact: true,
         })
+    }
+
+    /// The contacts found, in the order found (taken from `found.records` when it has them).
+    async fn found_records(&self, company: CompanyId, found: &mut Found) -> Result<Vec<ContactRecord>, StoreError> {
+        if let Some(items) = found.records.take() {
+            return Ok(items);
+        }
+        let mut items = self.contacts_by_id(company, found.ids.clone()).await?;
+        let at: HashMap<Uuid, usize> = found.ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        items.sort_by_key(|r| at.get(&r.id.0).copied());
+        Ok(items)
     }
 
     /// The smallest set a driving condition lists, when one holds at most `DRIVER_CAP`
@@ -911,12 +985,11 @@ impl Store {
         let mut walk = self.segment_walk(viewer, filter, selection).await?;
         let mut summary = BulkSummary::default();
         loop {
-            let batch = walk.next_batch().await?;
-            if batch.is_empty() {
+            let ids = walk.next_ids().await?;
+            if ids.is_empty() {
                 break;
             }
-            summary.matched += batch.len() as u64;
-            let ids: Vec<Uuid> = batch.iter().map(|c| c.id.0).collect();
+            summary.matched += ids.len() as u64;
             let there: BTreeSet<Uuid> = newsletter_members::Entity::find()
                 .select_only()
                 .column(newsletter_members::Column::ContactId)

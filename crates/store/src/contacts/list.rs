@@ -452,12 +452,14 @@ impl Store {
     /// Runs reads in a transaction where PostgreSQL's planner may only use index scans in index
     /// order: the statements here are written for exactly those plans, and stale statistics
     /// (say, gathered while the company was empty) must not talk it into scanning a table.
+    /// A plan that sorts anyway then carries the huge cost of a disabled step, which would make
+    /// PostgreSQL compile it to machine code first (JIT, hundreds of milliseconds): JIT is off.
     pub(crate) async fn planned(&self) -> Result<DatabaseTransaction, StoreError> {
         let txn = self.db.begin().await?;
         if txn.get_database_backend() == DatabaseBackend::Postgres {
             txn.execute_unprepared(
                 "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), \
-                 set_config('enable_sort', 'off', true)",
+                 set_config('enable_sort', 'off', true), set_config('jit', 'off', true)",
             )
             .await?;
         }
