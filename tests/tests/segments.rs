@@ -48,8 +48,9 @@ async fn names(app: &TestApp, token: &str, filter: Value) -> (Vec<String>, u64) 
     (names, p.body["total"].as_u64().unwrap())
 }
 
+/// A day counted from today in the company's zone (Stockholm), as the server reads dates.
 fn ahead(days: i64) -> NaiveDate {
-    Utc::now().date_naive() + chrono::Duration::days(days)
+    Utc::now().with_timezone(&chrono_tz::Europe::Stockholm).date_naive() + chrono::Duration::days(days)
 }
 
 async fn segments_select_save_and_act(backend: Backend) {
@@ -134,7 +135,7 @@ async fn segments_select_save_and_act(backend: Backend) {
         names(&app, &anna, viewed.clone()).await,
         (vec!["Eva Ek".into(), "Olle Ek".into()], 2)
     );
-    let today = Utc::now().date_naive();
+    let today = ahead(0);
     assert_eq!(
         names(
             &app,
