@@ -11,13 +11,14 @@ use crm_domain::calendar::local_date;
 use crm_domain::calls::Stage;
 use crm_domain::permissions::Viewer;
 use crm_domain::{CompanyId, ContactId, GroupId, UserId};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::contacts::ContactRecord;
-use crate::entities::{call_cards, call_list_entries, call_lists, calls as call_rows};
+use crate::entities::{call_cards, call_list_entries, call_lists};
 use crate::segments::Selection;
+use crate::sql::Sql;
 use crate::{Store, StoreError};
 
 /// A caller keeps a contact this long before another may take it.
@@ -350,104 +351,68 @@ impl Store {
             if ids.is_empty() {
                 break;
             }
-            let cards: HashMap<Uuid, String> = call_cards::Entity::find()
-                .select_only()
-                .column(call_cards::Column::ContactId)
-                .column(call_cards::Column::Stage)
-                .filter(call_cards::Column::CompanyId.eq(company.0))
-                .filter(call_cards::Column::ContactId.is_in(ids.clone()))
-                .into_tuple::<(Uuid, String)>()
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .collect();
-            let reached: BTreeSet<Uuid> = call_rows::Entity::find()
-                .select_only()
-                .column(call_rows::Column::ContactId)
-                .filter(call_rows::Column::CompanyId.eq(company.0))
-                .filter(call_rows::Column::ContactId.is_in(ids.clone()))
-                .filter(call_rows::Column::Direction.eq("out"))
-                .filter(call_rows::Column::Answered.eq(true))
-                .filter(call_rows::Column::At.gt(recent))
-                .into_tuple::<Option<Uuid>>()
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .flatten()
-                .collect();
-            let on_list: HashMap<Uuid, bool> = call_list_entries::Entity::find()
-                .select_only()
-                .column(call_list_entries::Column::ContactId)
-                .column_as(Expr::col(call_list_entries::Column::DoneAt).is_not_null(), "settled")
-                .filter(call_list_entries::Column::CompanyId.eq(company.0))
-                .filter(call_list_entries::Column::ListId.eq(list))
-                .filter(call_list_entries::Column::ContactId.is_in(ids.clone()))
-                .into_tuple::<(Uuid, bool)>()
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .collect();
-            let mut fresh = Vec::new();
-            let mut again = Vec::new();
-            for id in ids {
-                let card_stage = cards.get(&id).and_then(|s| Stage::parse(s)).unwrap_or(Stage::NotReached);
-                let wanted = card_stage != Stage::NonTarget && !reached.contains(&id);
-                match (wanted, on_list.get(&id)) {
-                    (true, None) => fresh.push(id),
-                    (true, Some(true)) => again.push(id),
-                    _ => summary.skipped += 1,
-                }
-            }
-            let now = Utc::now();
-            if !fresh.is_empty() {
-                let n = fresh.len() as u64;
-                call_list_entries::Entity::insert_many(fresh.into_iter().map(|c| call_list_entries::ActiveModel {
-                    company_id: Set(company.0),
-                    list_id: Set(list),
-                    contact_id: Set(c),
-                    added_at: Set(now),
-                    taken_by: Set(None),
-                    taken_at: Set(None),
-                    attempts: Set(0),
-                    done_at: Set(None),
-                    reached: Set(None),
-                }))
-                .on_conflict(
-                    OnConflict::columns([
-                        call_list_entries::Column::CompanyId,
-                        call_list_entries::Column::ListId,
-                        call_list_entries::Column::ContactId,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(&self.db)
-                .await?;
-                summary.added += n;
-            }
-            if !again.is_empty() {
-                // Settled once and not reached lately: on the list again.
-                let n = call_list_entries::Entity::update_many()
-                    .col_expr(call_list_entries::Column::DoneAt, Expr::value(Option::<DateTime<Utc>>::None))
-                    .col_expr(call_list_entries::Column::Reached, Expr::value(Option::<bool>::None))
-                    .col_expr(call_list_entries::Column::Attempts, Expr::value(0))
-                    .col_expr(call_list_entries::Column::TakenBy, Expr::value(Option::<Uuid>::None))
-                    .col_expr(call_list_entries::Column::AddedAt, Expr::value(now))
-                    .filter(call_list_entries::Column::CompanyId.eq(company.0))
-                    .filter(call_list_entries::Column::ListId.eq(list))
-                    .filter(call_list_entries::Column::ContactId.is_in(again))
-                    .filter(call_list_entries::Column::DoneAt.is_not_null())
-                    .exec(&self.db)
-                    .await?
-                    .rows_affected;
-                summary.added += n;
-            }
+            let added = self.fill_batch(company, list, &ids, recent).await?;
+            summary.added += added;
+            summary.skipped += ids.len() as u64 - added;
             if summary.added >= analyze_at {
                 self.analyze("call_list_entries").await?;
                 analyze_at = summary.added * 2;
             }
         }
         Ok(summary)
+    }
+
+    /// Puts a batch of a segment's contacts on a list, in two statements: those not on it are
+    /// added and those settled on it are opened again, each only when its card is not
+    /// non-target and no call reached it since `recent`. How many were put on the list.
+    async fn fill_batch(&self, company: CompanyId, list: Uuid, ids: &[Uuid], recent: DateTime<Utc>) -> Result<u64, StoreError> {
+        let backend = self.db.get_database_backend();
+        let now = Utc::now();
+        let wanted = |sql: &mut Sql, contact: &str| {
+            sql.push(" AND NOT EXISTS (SELECT 1 FROM call_cards k WHERE k.company_id = ")
+                .bind(company.0)
+                .push(" AND k.contact_id = ")
+                .push(contact)
+                .push(" AND k.stage = ")
+                .bind(Stage::NonTarget.as_str())
+                .push(") AND NOT EXISTS (SELECT 1 FROM calls r WHERE r.company_id = ")
+                .bind(company.0)
+                .push(" AND r.contact_id = ")
+                .push(contact)
+                .push(" AND r.direction = 'out' AND r.answered = ")
+                .bind(true)
+                .push(" AND r.at > ")
+                .bind(recent)
+                .push(")");
+        };
+        let mut insert = Sql::new(backend);
+        insert
+            .push("INSERT INTO call_list_entries (company_id, list_id, contact_id, added_at, attempts) SELECT ")
+            .bind(company.0)
+            .push(", ")
+            .bind(list)
+            .push(", ids.id, ")
+            .bind(now)
+            .push(", 0 FROM ")
+            .key_rows(ids)
+            .push(" WHERE 1 = 1");
+        wanted(&mut insert, "ids.id");
+        insert.push(" ON CONFLICT (company_id, list_id, contact_id) DO NOTHING");
+        let added = self.db.execute_raw(insert.statement()).await?.rows_affected();
+        // Settled once and not reached lately: on the list again.
+        let mut again = Sql::new(backend);
+        again
+            .push("UPDATE call_list_entries SET done_at = NULL, reached = NULL, attempts = 0, taken_by = NULL, added_at = ")
+            .bind(now)
+            .push(" WHERE company_id = ")
+            .bind(company.0)
+            .push(" AND list_id = ")
+            .bind(list)
+            .push(" AND done_at IS NOT NULL AND contact_id IN ")
+            .bind_list(ids.iter().copied());
+        wanted(&mut again, "call_list_entries.contact_id");
+        let reopened = self.db.execute_raw(again.statement()).await?.rows_affected();
+        Ok(added + reopened)
     }
 
     /// Takes the next contact to call from a list: the one the caller already holds, else the

@@ -57,6 +57,22 @@ impl Sql {
         self
     }
 
+    /// Appends a derived table `ids` with one column `id` holding `ids`: a join that probes each
+    /// by its key, which PostgreSQL cannot turn into a walk over the company whatever its
+    /// statistics say (an `IN` list beside the company's condition it may).
+    pub(crate) fn key_rows(&mut self, ids: &[uuid::Uuid]) -> &mut Self {
+        let cast = if self.backend == DatabaseBackend::Postgres {
+            "::uuid)"
+        } else {
+            ")"
+        };
+        self.push("(SELECT column1 AS id FROM (VALUES ");
+        for (i, id) in ids.iter().enumerate() {
+            self.push(if i > 0 { ", (" } else { "(" }).bind(*id).push(cast);
+        }
+        self.push(") AS v) AS ids")
+    }
+
     pub(crate) fn statement(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
@@ -90,13 +106,11 @@ pub(crate) fn by_keys(
     let mut sql = Sql::new(backend);
     match backend {
         DatabaseBackend::Postgres => {
-            sql.push("SELECT t.* FROM (VALUES ");
-            for (i, id) in ids.iter().enumerate() {
-                sql.push(if i > 0 { ", (" } else { "(" }).bind(*id).push("::uuid)");
-            }
-            sql.push(&format!(") AS k(id) CROSS JOIN LATERAL (SELECT * FROM {table} WHERE company_id = "))
+            sql.push("SELECT t.* FROM ")
+                .key_rows(ids)
+                .push(&format!(" CROSS JOIN LATERAL (SELECT * FROM {table} WHERE company_id = "))
                 .bind(company)
-                .push(&format!(" AND {key} = k.id LIMIT {per_key}) AS t"));
+                .push(&format!(" AND {key} = ids.id LIMIT {per_key}) AS t"));
         }
         _ => {
             sql.push(&format!("SELECT * FROM {table} WHERE company_id = "))
