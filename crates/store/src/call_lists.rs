@@ -395,6 +395,8 @@ impl Store {
             .bind(now)
             .push(", 0 FROM ")
             .key_rows(ids)
+            // SQLite reads `ON CONFLICT` after an `INSERT … SELECT` as an upsert only when the
+            // SELECT has a WHERE clause (else as a join's ON).
             .push(" WHERE 1 = 1");
         wanted(&mut insert, "ids.id");
         insert.push(" ON CONFLICT (company_id, list_id, contact_id) DO NOTHING");
