@@ -480,11 +480,24 @@ async fn the_calendar_and_its_private_feed(backend: Backend) {
         .await;
     let kinds: Vec<&str> = mine.body.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["meeting", "viewing"]);
+    assert_eq!(
+        (mine.body[0]["title"].as_str(), mine.body[0]["place"].as_str()),
+        (Some("Eva; Märta, \"Åsa\" Berg"), Some("Café, Mariatorget")),
+        "{}",
+        mine.body
+    );
+    assert!(
+        mine.body[1]["title"].as_str().is_some_and(|t| t.starts_with("Hornsgatan 10, ")),
+        "a viewing is titled by its listing's address: {}",
+        mine.body
+    );
     let seen = app
         .get(&format!("/api/v1/calendar?from={day}&to={day}&user_id={anna_id}"), &lars)
         .await;
     assert_eq!(seen.body[0]["title"], "", "{}", seen.body);
     assert_eq!(seen.body[0]["contact_id"], Value::Null);
+    assert_eq!(seen.body[0]["place"], Value::Null, "{}", seen.body);
+    assert_eq!(seen.body[1]["title"], mine.body[1]["title"], "a listing's address is not hidden");
     let office = app
         .get(
             &format!("/api/v1/calendar?from={day}&to={day}&office_id={}", app.admin.office_id),

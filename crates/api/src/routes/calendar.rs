@@ -126,8 +126,9 @@ fn id(field: &str, value: &Option<String>) -> ApiResult<Option<Uuid>> {
 
 /// The bookings of the caller, a colleague or an office between two days: customer meetings,
 /// viewings and callbacks with a time of day, by start. Clients the caller may not see are shown
-/// as busy time without a name.
-#[utoipa::path(tag = "calendar", params(CalendarParams), responses((status = 200, body = Vec<CalendarEntry>), (status = 400, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
+/// as busy time without a name. At most 5,000 bookings, the earliest; a span that holds more
+/// than 20,000 is refused (`too_many_bookings`: ask for fewer days or fewer people).
+#[utoipa::path(tag = "calendar", params(CalendarParams), responses((status = 200, body = Vec<CalendarEntry>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("bearer" = []), ("api_key" = [])))]
 #[get("/calendar")]
 async fn entries(state: web::Data<AppState>, auth: Auth, params: ValidQuery<CalendarParams>) -> ApiResult<web::Json<Vec<CalendarEntry>>> {
     let (from, to) = (day("from", &params.from)?, day("to", &params.to)?);

@@ -383,6 +383,29 @@ pub(crate) fn visible_and_filtered(sql: &mut Sql, viewer: &Viewer, country: Coun
     Ok(true)
 }
 
+/// The columns of a contact joined as `c`.
+const CLIENT: Cols = Cols {
+    owner: "c.owner_id",
+    office: "c.office_id",
+    class: "c.class",
+    words: "c.search_words",
+};
+
+/// `AND` the condition that the contact joined as `c` is one the viewer may see: the one
+/// visibility filter, for statements that show a client beside what they list (the calendar).
+/// False when the viewer sees no contact at all.
+pub(crate) fn visible_client(sql: &mut Sql, viewer: &Viewer) -> bool {
+    // Without a text filter the country is not read and nothing can be refused.
+    let Ok(plan) = Plan::new(viewer, Country::SWEDEN, &ContactFilter::default(), ContactSort::NameAsc) else {
+        return false;
+    };
+    if plan.reach.is_empty() {
+        return false;
+    }
+    plan.residual(sql, &CLIENT, false);
+    true
+}
+
 /// How one branch is read.
 #[derive(Clone, Copy)]
 struct Walk<'a> {
