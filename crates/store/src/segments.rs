@@ -868,17 +868,18 @@ impl Store {
     }
 
     /// The smallest set a driving condition lists, when one holds at most `DRIVER_CAP`
-    /// contacts (each counted only up to just past the cap).
+    /// contacts (each counted only up to just past the cap, or past the smallest so far).
     async fn pick_driver(&self, txn: &DatabaseTransaction, company: CompanyId, f: &Resolved) -> Result<Option<Driver>, StoreError> {
         let mut best: Option<(Driver, i64)> = None;
         for d in f.drivers() {
+            let bound = best.map_or(DRIVER_CAP, |(_, m)| m);
             let mut sql = Sql::new(txn.get_database_backend());
             sql.push("SELECT COUNT(*) FROM (");
             f.driver(&mut sql, company, d);
-            sql.push(" LIMIT ").bind(DRIVER_CAP + 1).push(") AS n");
+            sql.push(" LIMIT ").bind(bound + 1).push(") AS n");
             let row = txn.query_one_raw(sql.statement()).await?;
             let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
-            if n <= DRIVER_CAP && best.is_none_or(|(_, m)| n < m) {
+            if n <= bound && best.is_none_or(|(_, m)| n < m) {
                 best = Some((d, n));
             }
         }
