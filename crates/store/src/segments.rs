@@ -255,6 +255,14 @@ enum Driver {
 /// A driving set is used when it holds at most this many contacts.
 const DRIVER_CAP: i64 = 30_000;
 
+/// How a driven read begins: the page's ids and names, each row carrying the count of all of
+/// them; the caller writes the driven rows after `FROM` and closes them `) AS w WHERE 1 = 1`.
+const DRIVEN: &str =
+    "SELECT id, total, sort_name FROM (SELECT contacts.id AS id, contacts.sort_name AS sort_name, COUNT(*) OVER () AS total FROM ";
+
+/// The period of a condition that names none (only read where the condition is set).
+const ALL_TIME: (DateTime<Utc>, DateTime<Utc>) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+
 impl Resolved {
     /// The conditions that can drive, in no particular order.
     fn drivers(&self) -> Vec<Driver> {
@@ -308,13 +316,13 @@ impl Resolved {
                     .push(" AND contact_id IS NOT NULL");
             }
             Driver::Viewing => {
-                let (from, to) = self.viewing.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
+                let (from, to) = self.viewing.unwrap_or(ALL_TIME);
                 // Those whose last attended viewing is in or after the period, by its index.
                 sql.push("SELECT id AS contact_id FROM contacts WHERE company_id = ").bind(c);
                 self.viewing_terms(sql, company, from, to);
             }
             Driver::Bid => {
-                let (from, to) = self.bid.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
+                let (from, to) = self.bid.unwrap_or(ALL_TIME);
                 sql.push("SELECT DISTINCT contact_id FROM bids WHERE company_id = ")
                     .bind(c)
                     .push(" AND placed_at >= ")
@@ -726,14 +734,14 @@ impl Store {
                 // a subquery kept apart (OFFSET 0), as it would otherwise pick an index on a
                 // condition of the visibility filter (the kind) by its statistics.
                 let sql = &mut page_sql;
-                sql.push("SELECT id, total, sort_name FROM (SELECT contacts.id AS id, contacts.sort_name AS sort_name, COUNT(*) OVER () AS total FROM ");
+                sql.push(DRIVEN);
                 if backend == DatabaseBackend::Postgres {
                     sql.push("(SELECT id, sort_name, class, opted_out, office_id, owner_id, last_meeting_at, last_viewing_at, created_at");
                     if f.list.text.is_some() {
                         sql.push(", search_words");
                     }
                     sql.push(" FROM contacts WHERE company_id = ").bind(company.0);
-                    let (from, _) = f.viewing.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
+                    let (from, _) = f.viewing.unwrap_or(ALL_TIME);
                     sql.push(" AND last_viewing_at >= ")
                         .bind(from)
                         .push(" OFFSET 0) AS contacts WHERE 1 = 1");
@@ -750,9 +758,7 @@ impl Store {
                 // Driven: each contact of the driving set checked by its primary key, counted in
                 // the same statement.
                 let sql = &mut page_sql;
-                sql.push(
-                    "SELECT id, total, sort_name FROM (SELECT contacts.id AS id, contacts.sort_name AS sort_name, COUNT(*) OVER () AS total FROM (",
-                );
+                sql.push(DRIVEN).push("(");
                 match (selection, driver) {
                     (Selection::Some(ids), _) => {
                         sql.push("SELECT id AS contact_id FROM contacts WHERE company_id = ")
