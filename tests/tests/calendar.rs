@@ -15,6 +15,7 @@ on_both_databases!(
     the_calendar_and_its_private_feed,
     one_task_list_with_tips_and_follow_ups_after_access,
     times_are_read_in_the_users_zone,
+    a_calendar_of_too_many_bookings_is_refused,
 );
 
 async fn user(app: &TestApp, admin: &str, email: &str, scope: &str) -> (String, String) {
@@ -690,4 +691,76 @@ async fn times_are_read_in_the_users_zone(backend: Backend) {
         (back.body["time_zone"].as_str(), back.body["own_time_zone"].as_bool()),
         (Some("Europe/Moscow"), Some(false))
     );
+}
+
+/// One answer shows the earliest 5,000 bookings of a span; a span that holds more than 20,000 is
+/// refused with a code that says so, never cut at random. The bookings (timed callbacks) are
+/// written straight into the table: 20,001 through the API would take minutes.
+async fn a_calendar_of_too_many_bookings_is_refused(backend: Backend) {
+    use sea_orm::sea_query::{Alias, Query, SimpleExpr};
+    use sea_orm::{ConnectionTrait, Value as V};
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let db = sea_orm::Database::connect(&app.database_url).await.expect("connect");
+    let day = ahead(10);
+    // From 09:00 in Stockholm, a second apart, written in a shuffled order.
+    let first = day.and_hms_opt(8, 0, 0).unwrap().and_utc();
+    let add = |seconds: std::ops::Range<i64>| {
+        let mut rows: Vec<Vec<V>> = seconds
+            .map(|i| {
+                vec![
+                    V::Uuid(Some(app.admin.company_id.0)),
+                    V::Uuid(Some(uuid::Uuid::now_v7())),
+                    V::Uuid(Some(app.admin.id.0)),
+                    V::String(Some("callback".into())),
+                    V::String(Some(format!("Call back {i}"))),
+                    V::ChronoDateTimeUtc(Some(first + chrono::Duration::seconds(i))),
+                    V::ChronoDateTimeUtc(Some(Utc::now())),
+                    V::Bool(Some(false)),
+                    V::Bool(Some(true)),
+                ]
+            })
+            .collect();
+        rows.reverse();
+        rows
+    };
+    let insert = |rows: Vec<Vec<V>>| {
+        let db = &db;
+        async move {
+            for chunk in rows.chunks(500) {
+                let mut q = Query::insert();
+                q.into_table(Alias::new("tasks")).columns(
+                    [
+                        "company_id",
+                        "id",
+                        "assignee_id",
+                        "kind",
+                        "title",
+                        "due_at",
+                        "created_at",
+                        "done",
+                        "timed",
+                    ]
+                    .map(Alias::new),
+                );
+                for r in chunk {
+                    q.values_panic(r.iter().cloned().map(SimpleExpr::from));
+                }
+                db.execute_raw(db.get_database_backend().build(&q)).await.expect("insert bookings");
+            }
+        }
+    };
+    let path = format!("/api/v1/calendar?from={day}&to={day}");
+    insert(add(0..6_000)).await;
+    let shown = app.get(&path, &admin).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    let entries = shown.body.as_array().unwrap();
+    assert_eq!(entries.len(), 5_000);
+    assert_eq!(at(&entries[0]["starts_at"]), first);
+    assert_eq!(at(&entries[4_999]["starts_at"]), first + chrono::Duration::seconds(4_999));
+
+    insert(add(6_000..20_001)).await;
+    let refused = app.get(&path, &admin).await;
+    assert_eq!((refused.status, refused.code()), (422, "too_many_bookings"), "{}", refused.body);
+    assert_eq!(refused.body["field"], "to");
 }
