@@ -181,8 +181,17 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[idx].as_secs_f64() * 1000.0
 }
 
-/// Kilobytes of memory a process uses now (`VmRSS`) and at most so far (`VmHWM`).
-fn memory(pid: u32) -> (u64, u64) {
+/// A server's memory in kilobytes: its own (`RssAnon`: heap, stacks) and all it has resident
+/// (`VmRSS`), which on SQLite also counts the database pages the server maps into memory
+/// (`mmap_size`): those belong to the operating system's page cache, shared and given back
+/// under pressure.
+#[derive(Clone, Copy, Default)]
+struct Memory {
+    own: u64,
+    resident: u64,
+}
+
+fn memory(pid: u32) -> Memory {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
@@ -192,7 +201,51 @@ fn memory(pid: u32) -> (u64, u64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    (field("VmRSS:"), field("VmHWM:"))
+    Memory {
+        own: field("RssAnon:"),
+        resident: field("VmRSS:"),
+    }
+}
+
+/// Runs `work` while sampling the server's memory every 5 ms; returns what `work` returned,
+/// the memory before it and the highest seen during it.
+async fn watched<T>(pid: u32, work: impl std::future::Future<Output = T>) -> (T, Memory, Memory) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let idle = memory(pid);
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = idle;
+            loop {
+                let now = memory(pid);
+                peak.own = peak.own.max(now.own);
+                peak.resident = peak.resident.max(now.resident);
+                if done.load(Ordering::Relaxed) {
+                    return peak;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let out = work.await;
+    done.store(true, Ordering::Relaxed);
+    let peak = sampler.join().expect("memory sampler");
+    (out, idle, peak)
+}
+
+/// "server memory: …" for a results table: the server's own memory, then all it had resident.
+fn memory_note(idle: Memory, peak: Memory) -> String {
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    format!(
+        "server's own memory: {:.0} MB idle, peak {:.0} MB ({:+.0} MB); resident with mapped database pages: {:.0} MB, peak {:.0} MB ({:+.0} MB)",
+        mb(idle.own),
+        mb(peak.own),
+        mb(peak.own) - mb(idle.own),
+        mb(idle.resident),
+        mb(peak.resident),
+        mb(peak.resident) - mb(idle.resident)
+    )
 }
 
 struct Company {
@@ -583,30 +636,30 @@ async fn run(backend: Backend, n: u64, only_leads: bool, out: &mut Vec<String>) 
     }
 
     // The whole company exported, streamed: time and the server's memory.
-    let (idle, _) = memory(server.pid());
     let started = Instant::now();
-    let mut resp = client
-        .http
-        .get(format!("{}/api/v1/contacts/export", client.address))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("export");
-    let (mut bytes, mut lines) = (0usize, 0usize);
-    while let Some(chunk) = resp.chunk().await.expect("export chunk") {
-        bytes += chunk.len();
-        lines += chunk.iter().filter(|b| **b == b'\n').count();
-    }
+    let ((bytes, lines), idle, peak) = watched(server.pid(), async {
+        let mut resp = client
+            .http
+            .get(format!("{}/api/v1/contacts/export", client.address))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("export");
+        let (mut bytes, mut lines) = (0usize, 0usize);
+        while let Some(chunk) = resp.chunk().await.expect("export chunk") {
+            bytes += chunk.len();
+            lines += chunk.iter().filter(|b| **b == b'\n').count();
+        }
+        (bytes, lines)
+    })
+    .await;
     let export = started.elapsed();
-    let (_, peak) = memory(server.pid());
     results.push(format!(
-        "| {db_name} | CSV export of the whole company | {} rows, {:.0} MB in {:.1} s | server memory: {:.0} MB idle, peak {:.0} MB ({:+.0} MB) |",
+        "| {db_name} | CSV export of the whole company | {} rows, {:.0} MB in {:.1} s | {} |",
         lines.saturating_sub(1),
         bytes as f64 / 1e6,
         export.as_secs_f64(),
-        idle as f64 / 1024.0,
-        peak as f64 / 1024.0,
-        (peak as f64 - idle as f64) / 1024.0
+        memory_note(idle, peak)
     ));
 
     // Creating contacts through the API, one request each, with the statistics still stale.
@@ -1648,33 +1701,33 @@ async fn segments_bench(backend: Backend, n: u64, out: &mut Vec<String>) {
     }
 
     // One office's contacts (a tenth of the company) exported to .xlsx, streamed.
-    let (idle, _) = memory(server.pid());
     let started = Instant::now();
-    let mut resp = client
-        .http
-        .post(format!("{}/api/v1/segments/export", client.address))
-        .bearer_auth(&admin)
-        .json(&serde_json::json!({"filter": {"office_id": company.admin.office_id.0}}))
-        .send()
-        .await
-        .expect("export");
-    assert!(resp.status().is_success(), "export: {}", resp.status());
-    let mut book = Vec::new();
-    while let Some(chunk) = resp.chunk().await.expect("export chunk") {
-        book.extend_from_slice(&chunk);
-    }
+    let (book, idle, peak) = watched(server.pid(), async {
+        let mut resp = client
+            .http
+            .post(format!("{}/api/v1/segments/export", client.address))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"filter": {"office_id": company.admin.office_id.0}}))
+            .send()
+            .await
+            .expect("export");
+        assert!(resp.status().is_success(), "export: {}", resp.status());
+        let mut book = Vec::new();
+        while let Some(chunk) = resp.chunk().await.expect("export chunk") {
+            book.extend_from_slice(&chunk);
+        }
+        book
+    })
+    .await;
     let took = started.elapsed();
-    let (_, peak) = memory(server.pid());
     use calamine::Reader;
     let mut xlsx: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(book.clone())).expect("an xlsx workbook");
     let rows = xlsx.worksheet_range("Contacts").expect("the sheet").height().saturating_sub(1);
     results.push(format!(
-        "| {db_name} | `.xlsx` export of one office (`POST /segments/export`) | {rows} rows, {:.1} MB in {:.1} s | server memory: {:.0} MB idle, peak {:.0} MB ({:+.0} MB) |",
+        "| {db_name} | `.xlsx` export of one office (`POST /segments/export`) | {rows} rows, {:.1} MB in {:.1} s | {} |",
         book.len() as f64 / 1e6,
         took.as_secs_f64(),
-        idle as f64 / 1024.0,
-        peak as f64 / 1024.0,
-        (peak as f64 - idle as f64) / 1024.0
+        memory_note(idle, peak)
     ));
     report(db_name, results, table, out);
     drop(server);
