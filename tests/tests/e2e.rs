@@ -406,6 +406,60 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     wait_text(client, "#calendar", "Ingrid Sjöström").await;
     wait_text(client, "#calendar", "Údolní 5, Brno").await;
     shot(client, "09g-calendar-week").await;
+    // A busy day: the month shows its first bookings and links the rest to that day's week.
+    let http = crm_tests::http_client();
+    let login: serde_json::Value = http
+        .post(format!("{address}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "jana@brno.example", "password": "jana-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let found: serde_json::Value = http
+        .get(format!("{address}/api/v1/contacts?q=Sj%C3%B6str%C3%B6m"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ingrid = found["items"][0]["id"].as_str().unwrap().to_owned();
+    let busy = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+    for hour in 9..15 {
+        let planned = http
+            .post(format!("{address}/api/v1/callbacks"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"contact_id": ingrid, "date": busy.to_string(), "time": format!("{hour:02}:00")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(planned.status(), 201);
+    }
+    client
+        .goto(&format!("{address}/calendar?month={}", busy.format("%Y-%m")))
+        .await
+        .unwrap();
+    let cell = format!("#calendar td[data-date='{busy}']");
+    wait_text(client, &cell, "+3 další").await;
+    shot(client, "09h-calendar-busy-month").await;
+    let shown = client.find_all(Locator::Css(&format!("{cell} .booking"))).await.unwrap();
+    assert_eq!(shown.len(), 3, "a day of the month shows three bookings and a link to the rest");
+    click(client, &format!("{cell} a.more")).await;
+    client.wait().for_element(Locator::Css("table.calendar.week")).await.unwrap();
+    let mut week = 0;
+    for _ in 0..100 {
+        week = client.find_all(Locator::Css(&format!("{cell} .booking"))).await.unwrap().len();
+        if week == 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(week, 6, "the week shows every booking of the day");
+    shot(client, "09i-calendar-busy-week").await;
 
     // The office's automatic redistribution, set by the administrator.
     click(client, "nav.top a[href='/lead-sources']").await;

@@ -3,6 +3,8 @@
 //! or an office: customer meetings, viewings and callbacks with a time of day. Times are shown in
 //! the user's time zone.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, Duration, NaiveDate};
 use crm_types::{CalendarEntry, Holiday, Office, User};
 use leptos::prelude::*;
@@ -10,7 +12,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api;
-use crate::i18n::{clock, date, month_title, t, today, weekday_short};
+use crate::i18n::{clock, date, month_title, t, tf, today, weekday_short};
 use crate::pages::bookings::local_day;
 use crate::pages::login::RequireSession;
 
@@ -34,6 +36,10 @@ fn shift(first: NaiveDate, months: i32) -> NaiveDate {
 fn monday(day: NaiveDate) -> NaiveDate {
     day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
+
+/// Bookings a day of the month view shows; the rest are a link to that day's week (an office's
+/// month holds a hundred bookings a day).
+const MONTH_CELL_BOOKINGS: usize = 4;
 
 /// One booking as a small block.
 fn entry_view(e: CalendarEntry) -> impl IntoView {
@@ -141,13 +147,21 @@ fn Calendar() -> impl IntoView {
             _ => String::new(),
         }
     };
-    let day_cell = move |day: NaiveDate, all: &[CalendarEntry], days_off: &[Holiday], month: Option<u32>| {
+    let day_cell = move |day: NaiveDate, by_day: &mut HashMap<NaiveDate, Vec<CalendarEntry>>, days_off: &[Holiday], month: Option<u32>| {
         let off: Vec<Holiday> = days_off
             .iter()
             .filter(|h| h.date == day.format("%Y-%m-%d").to_string())
             .cloned()
             .collect();
-        let mine: Vec<CalendarEntry> = all.iter().filter(|e| local_day(&e.starts_at) == day).cloned().collect();
+        let mut mine = by_day.remove(&day).unwrap_or_default();
+        let hidden = match month {
+            Some(_) if mine.len() > MONTH_CELL_BOOKINGS => mine.split_off(MONTH_CELL_BOOKINGS - 1).len(),
+            _ => 0,
+        };
+        let more = (hidden > 0).then(|| {
+            let href = keep(format!("view=week&day={day}"));
+            view! { <A href=href attr:class="more">{tf("calendar.more", &[("n", &hidden.to_string())])}</A> }
+        });
         let mut class = String::from("day");
         if month.is_some_and(|m| day.month() != m) {
             class.push_str(" other-month");
@@ -168,6 +182,7 @@ fn Calendar() -> impl IntoView {
                 <span class="day-number">{day.day()}</span>
                 {off.into_iter().map(|h| view! { <span class=format!("holiday-name {}", h.kind)>{h.name}</span> }).collect_view()}
                 {mine.into_iter().map(entry_view).collect_view()}
+                {more}
             </td>
         }
     };
@@ -205,7 +220,10 @@ fn Calendar() -> impl IntoView {
                 (Some(Err(e)), _) | (_, Some(Err(e))) => view! { <p class="error">{e.error.message}</p> }.into_any(),
                 (h, e) => {
                     let days = h.and_then(Result::ok).unwrap_or_default();
-                    let all = e.and_then(Result::ok).unwrap_or_default();
+                    let mut by_day: HashMap<NaiveDate, Vec<CalendarEntry>> = HashMap::new();
+                    for entry in e.and_then(Result::ok).unwrap_or_default() {
+                        by_day.entry(local_day(&entry.starts_at)).or_default().push(entry);
+                    }
                     let (from, n) = span();
                     let weeks = n / 7;
                     let month = (!week_view.get()).then(|| first.get().month());
@@ -217,7 +235,7 @@ fn Calendar() -> impl IntoView {
                             }).collect_view()}</tr></thead>
                             <tbody>
                                 {(0..weeks).map(|week| view! {
-                                    <tr>{(0..7).map(|d| day_cell(from + Duration::days(week * 7 + d), &all, &days, month)).collect_view()}</tr>
+                                    <tr>{(0..7).map(|d| day_cell(from + Duration::days(week * 7 + d), &mut by_day, &days, month)).collect_view()}</tr>
                                 }).collect_view()}
                             </tbody>
                         </table>
