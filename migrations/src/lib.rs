@@ -21,7 +21,7 @@ mod m0011_calls;
 mod m0012_call_lists;
 mod m0013_segments;
 pub mod m0014_segment_history;
-mod m0015_viewed_contacts;
+pub mod m0015_viewed_contacts;
 
 pub struct Migrator;
 

@@ -14,8 +14,9 @@ impl MigrationName for Migration {
     }
 }
 
-/// What the index carries after its key `(company_id, last_viewing_at)`.
-const CARRIED: &str = "class, opted_out, office_id, owner_id, last_meeting_at, created_at, sort_name, id";
+/// What the index carries after its key `(company_id, last_viewing_at)`; the segments' reads
+/// through it ask for these columns alone.
+pub const CARRIED: &str = "class, opted_out, office_id, owner_id, last_meeting_at, created_at, sort_name, id";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
