@@ -123,6 +123,21 @@ async fn type_into(client: &Client, css: &str, text: &str) {
         .unwrap();
 }
 
+/// An access token of Jana, the company's administrator, for what the test sets up through the
+/// API beside the browser.
+async fn jana_token(http: &reqwest::Client, address: &str) -> String {
+    let login: serde_json::Value = http
+        .post(format!("{address}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "jana@brno.example", "password": "jana-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["access_token"].as_str().unwrap().to_owned()
+}
+
 async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     client.goto(&format!("{address}/login")).await.unwrap();
     type_into(client, "#email", "jana@brno.example").await;
@@ -212,18 +227,9 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
 
     // Ingrid calls in: the telephone system tells the server, and the app opens her card.
     let http = crm_tests::http_client();
-    let login: serde_json::Value = http
-        .post(format!("{address}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "jana@brno.example", "password": "jana-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let rang = http
         .post(format!("{address}/api/v1/calls/incoming"))
-        .bearer_auth(login["access_token"].as_str().unwrap())
+        .bearer_auth(jana_token(&http, address).await)
         .json(&serde_json::json!({"from": "+420 601 234 567", "email": "jana@brno.example"}))
         .send()
         .await
@@ -408,16 +414,7 @@ async fn run(address: &str, client: &Client, downloads: &std::path::Path) {
     shot(client, "09g-calendar-week").await;
     // A busy day: the month shows its first bookings and links the rest to that day's week.
     let http = crm_tests::http_client();
-    let login: serde_json::Value = http
-        .post(format!("{address}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": "jana@brno.example", "password": "jana-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let token = jana_token(&http, address).await;
     let found: serde_json::Value = http
         .get(format!("{address}/api/v1/contacts?q=Sj%C3%B6str%C3%B6m"))
         .bearer_auth(&token)
