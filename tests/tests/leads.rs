@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 on_both_databases!(
     website_leads_are_filed_routed_and_deduplicated,
     a_repeated_post_makes_one_lead,
+    posts_at_once_about_one_person_make_one_contact,
     workflows_and_the_shark_tank,
     tips_go_to_colleagues_groups_and_offices,
     addresses_without_a_coordinate_are_geocoded,
@@ -346,6 +347,73 @@ async fn a_repeated_post_makes_one_lead(backend: Backend) {
     )
     .await;
     assert_eq!((reused.status, reused.code()), (422, "idempotency_key_reused"));
+}
+
+/// Leads posted at the same moment are written together (see the store's `intake`): the ones
+/// about one new person still make one contact, and a key sent with two bodies at once keeps
+/// the body that came first.
+async fn posts_at_once_about_one_person_make_one_contact(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin_token().await;
+    let src = source(&app, &admin, "information_only").await;
+    let key = src["key"].as_str().unwrap().to_owned();
+    let posts = (0..12).map(|i| {
+        let app = &app;
+        // The same mobile number written three ways, and sometimes an email too.
+        let phone = ["+46 70 123 45 67", "070-123 45 67", "0701234567"][i % 3];
+        let mut body = json!({"source_key": key, "name": format!("Greta Garbo {i}"), "phone": phone, "message": format!("Visning {i}")});
+        if i % 2 == 0 {
+            body["email"] = json!("greta@example.se");
+        }
+        async move { post_lead(app, body, &[]).await.0 }
+    });
+    let answers = futures::future::join_all(posts).await;
+    let mut contacts = std::collections::HashSet::new();
+    let mut created = 0;
+    for a in &answers {
+        assert_eq!(a.status, 201, "{}", a.body);
+        contacts.insert(a.body["contact_id"].as_str().unwrap().to_owned());
+        created += usize::from(a.body["new_contact"] == json!(true));
+    }
+    assert_eq!((contacts.len(), created), (1, 1), "one new contact for one person: {answers:?}");
+    let contact = contacts.into_iter().next().unwrap();
+    let timeline = app.get(&format!("/api/v1/contacts/{contact}/timeline?limit=50"), &admin).await;
+    let kinds: Vec<&str> = timeline.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "lead_received").count(), 12, "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"created"), "{kinds:?}");
+
+    // One key, two bodies, at once: the first body to be written keeps the key.
+    let bodies = [
+        json!({"source_key": key, "name": "Selma Lagerlöf", "email": "selma@example.se"}),
+        json!({"source_key": key, "name": "Karin Boye", "email": "karin@example.se"}),
+    ];
+    let posts = (0..8).map(|i| {
+        let app = &app;
+        let body = bodies[usize::from(i % 4 == 3)].clone();
+        async move { (body.clone(), post_lead(app, body, &[("Idempotency-Key", "form-7")]).await.0) }
+    });
+    let answers = futures::future::join_all(posts).await;
+    let kept: std::collections::HashSet<String> = answers
+        .iter()
+        .filter(|(_, a)| a.status == 201)
+        .map(|(body, _)| body["name"].as_str().unwrap().to_owned())
+        .collect();
+    let leads: std::collections::HashSet<String> = answers
+        .iter()
+        .filter(|(_, a)| a.status == 201)
+        .map(|(_, a)| a.body["lead_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!((kept.len(), leads.len()), (1, 1), "{answers:?}");
+    for (body, a) in &answers {
+        if !kept.contains(body["name"].as_str().unwrap()) {
+            assert_eq!((a.status, a.code()), (422, "idempotency_key_reused"), "{}", a.body);
+        }
+    }
 }
 
 async fn workflows_and_the_shark_tank(backend: Backend) {

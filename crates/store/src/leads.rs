@@ -1,6 +1,7 @@
-//! Lead sources and the inbox. A website's post becomes a lead in one transaction: the answer
-//! of an idempotent post, the contact (found by phone or email, or created), the routing
-//! decision and a history entry; a user's actions on an item follow the domain's state machine,
+//! Lead sources and the inbox. A website's post is routed here and written by the intake (see
+//! `intake`) in one transaction with the other leads waiting then: the answer of an idempotent
+//! post, the contact (found by phone or email, or created), the routing decision and a history
+//! entry; a user's actions on an item follow the domain's state machine,
 //! and of many claims on a shark-tank item exactly one wins.
 
 use chrono::{DateTime, Utc};
@@ -21,10 +22,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::contacts::{TimelineEvent, add_timeline, create_contact_in, move_owner_in, to_record};
-use crate::entities::{contacts, idempotency_keys, inbox_items, lead_sources, office_routing, offices, properties};
+use crate::contacts::{TimelineEvent, add_timeline, move_owner_in, to_record};
+use crate::entities::{contacts, inbox_items, lead_sources, office_routing, offices, properties};
+use crate::intake::RoutedLead;
 use crate::org::User;
 use crate::properties::{PropertyData, add_party_in, insert_listing};
+use crate::snapshot::OrgSnapshot;
 use crate::{Store, StoreError};
 
 /// Lead sources one company may have.
@@ -522,116 +525,29 @@ impl Store {
             Some(Assignee::Office(o)) => Self::keeper(&org.users, o)?,
             Some(Assignee::Group(_)) | None => Self::keeper(&org.users, default_office)?,
         };
-        let existing = match &lead.data {
-            Some(data) => self
-                .find_duplicates(company, &[data])
-                .await?
-                .into_iter()
-                .next()
-                .and_then(|ids| ids.into_iter().min_by_key(|c| c.0)),
-            None => None,
-        };
-
-        let redistribute_at = match routing.as_ref() {
-            Some(r) => self.due_for(company, flow, status, r.to, Utc::now()).await?,
-            None => None,
-        };
-        let txn = self.write().await?;
-        if let Some(idem) = &idem {
-            let claimed = idempotency_keys::Entity::insert(idempotency_keys::ActiveModel {
-                company_id: Set(company.0),
-                scope: Set(source.id),
-                key: Set(idem.key.clone()),
-                request_hash: Set(idem.request_hash.clone()),
-                status: Set(0),
-                response: Set(json!(null)),
-                created_at: Set(Utc::now()),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    idempotency_keys::Column::CompanyId,
-                    idempotency_keys::Column::Scope,
-                    idempotency_keys::Column::Key,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-            if claimed == 0 {
-                let first = idempotency_keys::Entity::find_by_id((company.0, source.id, idem.key.clone()))
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| StoreError::Internal("an idempotency key vanished".into()))?;
-                if first.request_hash != idem.request_hash {
-                    return Err(StoreError::invalid(
-                        "Idempotency-Key",
-                        "idempotency_key_reused",
-                        "this Idempotency-Key was used for another request",
-                    ));
-                }
-                let receipt = serde_json::from_value(first.response).map_err(|e| StoreError::Internal(e.to_string()))?;
-                return Ok(receipt);
-            }
-        }
-        let viewer = owner.viewer();
-        let (contact_id, new_contact) = match (&lead.data, existing) {
-            (None, _) => (None, false),
-            (Some(_), Some(id)) => (Some(id), false),
-            (Some(data), None) => {
-                let c = create_contact_in(&txn, &viewer, data, owner.id, owner.office_id).await?;
-                (Some(c.id), true)
-            }
-        };
-        let now = Utc::now();
-        let id = Uuid::now_v7();
+        let redistribute_at = routing.as_ref().and_then(|r| due_in(&org, flow, status, r.to, Utc::now()));
         // Spam waits nowhere: it is kept with the default office, as it came.
         let to = match routing.as_ref().map(|r| r.to) {
             Some(Assignee::Group(_)) | None => Assignee::Office(default_office),
             Some(to) => to,
         };
-        inbox_items::Entity::insert(inbox_items::ActiveModel {
-            source_id: Set(Some(source.id)),
-            contact_created: Set(new_contact),
-            property_id: Set(listing.as_ref().map(|l| l.id)),
-            routing: Set(routing.as_ref().map(|r| json!(r))),
-            message: Set(lead.message.clone()),
-            fields: Set(Some(lead.fields.clone())),
-            spam: Set(lead.spam),
-            flagged: Set(flagged),
-            redistribute_at: Set(redistribute_at),
-            ..new_item(company, id, flow, status, to, contact_id, now)
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        if let Some(contact) = contact_id {
-            let mut event = TimelineEvent::new(
-                "lead_received",
-                json!({"source": source.name, "workflow": source.workflow.as_str(), "message": lead.message, "lead_id": id}),
-            );
-            if let Some(l) = &listing {
-                event = event.about_property(PropertyId(l.id));
-            }
-            add_timeline(&txn, company, contact, event, None).await?;
-        }
-        let receipt = Receipt {
-            lead_id: id,
-            contact_id: contact_id.map(|c| c.0),
-            new_contact,
+        self.write_lead(RoutedLead {
+            company,
+            source_id: source.id,
+            source_name: source.name.clone(),
+            workflow: source.workflow,
+            lead,
+            idempotency: idem,
+            listing: listing.map(|l| PropertyId(l.id)),
+            flow,
             status,
-        };
-        if let Some(idem) = &idem {
-            idempotency_keys::Entity::update_many()
-                .col_expr(idempotency_keys::Column::Status, Expr::value(201))
-                .col_expr(idempotency_keys::Column::Response, Expr::value(json!(receipt)))
-                .filter(idempotency_keys::Column::CompanyId.eq(company.0))
-                .filter(idempotency_keys::Column::Scope.eq(source.id))
-                .filter(idempotency_keys::Column::Key.eq(idem.key.clone()))
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        Ok(receipt)
+            routing,
+            flagged,
+            owner,
+            to,
+            redistribute_at,
+        })
+        .await
     }
 
     /// The display names of contacts by id (for labels; visibility is the caller's matter).
@@ -1020,6 +936,19 @@ impl Store {
     }
 }
 
+/// [`Store::due_for`] by a snapshot of the company's organisation.
+fn due_in(org: &OrgSnapshot, flow: Flow, status: Status, assignee: Assignee, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let office = match assignee {
+        Assignee::Office(o) => o,
+        Assignee::User(u) => org.users.iter().find(|x| x.id == u)?.office_id,
+        Assignee::Group(_) => return None,
+    };
+    match org.routing.get(&office) {
+        Some(routing) if routing.redistributor.is_some() => routing.limits.due_at(flow, status, at),
+        _ => None,
+    }
+}
+
 fn transition(e: TransitionError) -> StoreError {
     match e {
         TransitionError::ReasonMissing => StoreError::invalid("reason", e.code(), e.to_string()),
@@ -1180,19 +1109,7 @@ impl Store {
         assignee: Assignee,
         at: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let org = self.org_snapshot(company).await?;
-        let office = match assignee {
-            Assignee::Office(o) => o,
-            Assignee::User(u) => match org.users.iter().find(|x| x.id == u) {
-                Some(x) => x.office_id,
-                None => return Ok(None),
-            },
-            Assignee::Group(_) => return Ok(None),
-        };
-        match org.routing.get(&office) {
-            Some(routing) if routing.redistributor.is_some() => Ok(routing.limits.due_at(flow, status, at)),
-            _ => Ok(None),
-        }
+        Ok(due_in(&*self.org_snapshot(company).await?, flow, status, assignee, at))
     }
 
     /// Passes every open item past its time to its office's redistributor (the job runner's

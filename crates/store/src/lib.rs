@@ -15,6 +15,7 @@ mod entities;
 mod error;
 pub mod focus;
 pub mod imports;
+mod intake;
 pub mod jobs;
 pub mod leads;
 pub mod notices;
@@ -48,6 +49,68 @@ pub struct Store {
     writers: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Companies' organisations as routing needs them (see `snapshot`).
     snapshots: Arc<snapshot::Snapshots>,
+    /// Posted leads waiting to be written (see `intake`).
+    intake: Arc<intake::Intake>,
+    /// On SQLite, what folds the write-ahead log back into the database (see [`Checkpointer`]).
+    _checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// On SQLite, copies the write-ahead log back into the database file a few times a second, on a
+/// task of its own. Left to SQLite, the commit that takes the log past 1,000 pages copies all of
+/// it while its writer holds the write lock through the copy and its file syncs: under steady
+/// writes every writer behind it waited (the lead intake's p99 went from about 22 to 28 ms).
+/// Here a "passive" checkpoint (it waits for no one) does the copying beside the writers. The log
+/// starts over only when a writer begins after a checkpoint has copied all of it, which never
+/// happens while writers keep appending; so once the log holds `LOG_PAGES`, one more checkpoint
+/// runs in this process's writers' turn, with only the last few pages left to copy. SQLite's own
+/// checkpoint at commit stays as the backstop (at `BACKSTOP_PAGES`), for writers of another
+/// process on the same file. Stops with the last handle to the store.
+#[derive(Debug)]
+struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Checkpointer {
+    const EVERY: Duration = Duration::from_millis(250);
+    /// Pages of log (4 KiB each) past which the log is made to start over.
+    const LOG_PAGES: i64 = 2_000;
+    /// Pages of log at which a commit copies it back itself.
+    const BACKSTOP_PAGES: &str = "20000";
+
+    fn start(db: DatabaseConnection, writers: Arc<tokio::sync::Mutex<()>>) -> Self {
+        Self(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Self::EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match Self::checkpoint(&db).await {
+                    Ok(log) if log > Self::LOG_PAGES => {
+                        let _turn = writers.lock().await;
+                        if let Err(e) = Self::checkpoint(&db).await {
+                            tracing::warn!(error = %e, "checkpoint of the write-ahead log failed");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "checkpoint of the write-ahead log failed"),
+                }
+            }
+        }))
+    }
+
+    /// One passive checkpoint; the pages the log holds.
+    async fn checkpoint(db: &DatabaseConnection) -> Result<i64, DbErr> {
+        let row = db
+            .query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)"))
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get_by_index::<i64>(1)?,
+            None => 0,
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A write transaction (from [`Store::write`]), used like the transaction it holds.
@@ -127,13 +190,18 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("mmap_size", "268435456")
+                    // The log is copied back by the checkpointer (below), beside the writers.
+                    .pragma("wal_autocheckpoint", Checkpointer::BACKSTOP_PAGES)
             });
         let db = Database::connect(options).await?;
         let writers = (db.get_database_backend() == DatabaseBackend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let checkpointer = writers.as_ref().map(|gate| Arc::new(Checkpointer::start(db.clone(), gate.clone())));
         Ok(Self {
             db,
             writers,
+            _checkpointer: checkpointer,
             snapshots: Default::default(),
+            intake: Default::default(),
         })
     }
 

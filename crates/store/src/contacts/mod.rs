@@ -18,16 +18,17 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::entities::contacts;
-use crate::sql::by_keys;
+use crate::sql::{by_keys, insert_rows};
 use crate::{Store, StoreError};
 
 pub(crate) use handover::move_owner_in;
 pub use import::{ImportRow, ImportSummary};
+pub(crate) use import::{duplicates_in, identity_keys};
 pub(crate) use index::{Placement, recount_all};
 pub use list::{ContactFilter, ContactPage, ContactSort, Cursor, ExportWalk, ListOptions};
 pub use lookup::LookupHit;
 pub use timeline::{TimelineEvent, TimelinePage, TimelineRecord};
-pub(crate) use timeline::{add_timeline, add_timeline_many};
+pub(crate) use timeline::{add_timeline, add_timeline_many, event_row};
 
 /// A stored contact.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,7 +122,8 @@ fn data_columns(am: &mut contacts::ActiveModel, data: &ContactData) {
 
 /// A new contact's row: owned by `owner` in the owner's office, on neither side yet.
 fn new_contact(
-    viewer: &Viewer,
+    company: CompanyId,
+    created_by: UserId,
     id: ContactId,
     owner: UserId,
     office: OfficeId,
@@ -129,13 +131,13 @@ fn new_contact(
     data: &ContactData,
 ) -> contacts::ActiveModel {
     let mut am = contacts::ActiveModel {
-        company_id: Set(viewer.company_id.0),
+        company_id: Set(company.0),
         id: Set(id.0),
         owner_id: Set(owner.0),
         office_id: Set(office.0),
         side: Set(0),
         class: Set(class_of(data.kind, false, false)),
-        created_by: Set(Some(viewer.user_id.0)),
+        created_by: Set(Some(created_by.0)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -169,7 +171,7 @@ pub(crate) async fn create_contact_in(
 ) -> Result<ContactRecord, StoreError> {
     let company = viewer.company_id;
     let id = ContactId::new();
-    let am = new_contact(viewer, id, owner, office, Utc::now(), data);
+    let am = new_contact(company, viewer.user_id, id, owner, office, Utc::now(), data);
     let m = contacts::Entity::insert(am).exec_with_returning(txn).await?;
     let record = to_record(m);
     index::insert_tokens(txn, company, &[(id, data, record.placement())]).await?;
@@ -183,6 +185,54 @@ pub(crate) async fn create_contact_in(
     )
     .await?;
     Ok(record)
+}
+
+/// A new contact to write with others: its id, what it holds, who owns it (in which office) and
+/// who created it.
+pub(crate) struct NewContact<'a> {
+    pub id: ContactId,
+    pub data: &'a ContactData,
+    pub owner: UserId,
+    pub office: OfficeId,
+    pub created_by: UserId,
+}
+
+/// Writes new contacts of one company with their search tokens and counts, a few statements for
+/// all of them (in the caller's transaction; the owners are already checked, and the caller
+/// writes the timeline entries they start with).
+pub(crate) async fn insert_contacts(
+    db: &impl ConnectionTrait,
+    company: CompanyId,
+    rows: &[NewContact<'_>],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let placed: Vec<(ContactId, &ContactData, Placement)> = rows
+        .iter()
+        .map(|r| {
+            let class = class_of(r.data.kind, false, false);
+            (
+                r.id,
+                r.data,
+                Placement {
+                    owner: r.owner,
+                    office: r.office,
+                    class,
+                },
+            )
+        })
+        .collect();
+    let new_contacts = rows
+        .iter()
+        .map(|r| new_contact(company, r.created_by, r.id, r.owner, r.office, now, r.data))
+        .collect();
+    // 26 columns: 500 rows stay under SQLite's 32,766 values a statement.
+    insert_rows(db, new_contacts, 500).await?;
+    index::insert_tokens(db, company, &placed).await?;
+    let mut counts: std::collections::HashMap<Placement, i64> = std::collections::HashMap::new();
+    for (_, _, place) in &placed {
+        *counts.entry(*place).or_default() += 1;
+    }
+    index::count_many(db, company, counts.into_iter().collect()).await
 }
 
 /// Moves everything a user owns to the user's new office: contacts (whose office is their

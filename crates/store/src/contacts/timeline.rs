@@ -103,6 +103,28 @@ pub(crate) async fn add_timeline(
     .await
 }
 
+/// An event's row on a contact's timeline, to insert with others.
+pub(crate) fn event_row(
+    company: CompanyId,
+    contact: ContactId,
+    event: &TimelineEvent,
+    author: Option<UserId>,
+    at: DateTime<Utc>,
+) -> timeline_entries::ActiveModel {
+    timeline_entries::ActiveModel {
+        company_id: Set(company.0),
+        id: Set(TimelineEntryId::new().0),
+        contact_id: Set(contact.0),
+        kind: Set(event.kind.to_owned()),
+        body: Set(String::new()),
+        params: Set(Some(event.params.clone())),
+        property_id: Set(event.property.map(|p| p.0)),
+        demand_id: Set(event.demand.map(|d| d.0)),
+        author_id: Set(author.map(|a| a.0)),
+        created_at: Set(at),
+    }
+}
+
 /// Records the same event on many contacts' timelines (a bulk action over a segment), a few
 /// hundred rows per statement.
 pub(crate) async fn add_timeline_many(
@@ -114,20 +136,9 @@ pub(crate) async fn add_timeline_many(
 ) -> Result<(), StoreError> {
     let now = Utc::now();
     for chunk in contacts.chunks(300) {
-        timeline_entries::Entity::insert_many(chunk.iter().map(|c| timeline_entries::ActiveModel {
-            company_id: Set(company.0),
-            id: Set(TimelineEntryId::new().0),
-            contact_id: Set(c.0),
-            kind: Set(event.kind.to_owned()),
-            body: Set(String::new()),
-            params: Set(Some(event.params.clone())),
-            property_id: Set(event.property.map(|p| p.0)),
-            demand_id: Set(event.demand.map(|d| d.0)),
-            author_id: Set(author.map(|a| a.0)),
-            created_at: Set(now),
-        }))
-        .exec_without_returning(db)
-        .await?;
+        timeline_entries::Entity::insert_many(chunk.iter().map(|c| event_row(company, *c, event, author, now)))
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
