@@ -238,6 +238,14 @@ async fn website_leads_are_filed_routed_and_deduplicated(backend: Backend) {
     // Bad keys, archived sources, bad input: clear refusals, nothing stored.
     let (bad_key, _) = post_lead(&app, json!({"source_key": "ls_nope", "email": "a@b.se"}), &[]).await;
     assert_eq!((bad_key.status, bad_key.code()), (401, "invalid_source_key"));
+    // The source's key with another secret, or naming a company that does not exist.
+    let parts: Vec<&str> = key.splitn(4, '_').collect();
+    let wrong_secret = format!("{}_{}_{}_{}x", parts[0], parts[1], parts[2], &parts[3][1..]);
+    let no_company = format!("ls_{}_{}_{}", uuid::Uuid::new_v4().simple(), parts[2], parts[3]);
+    for other in [wrong_secret, no_company] {
+        let (refused, _) = post_lead(&app, json!({"email": "a@b.se"}), &[("X-Lead-Source-Key", &other)]).await;
+        assert_eq!((refused.status, refused.code()), (401, "invalid_source_key"), "{other}");
+    }
     let (no_key, _) = post_lead(&app, json!({"email": "a@b.se"}), &[]).await;
     assert_eq!((no_key.status, no_key.code()), (401, "source_key_required"));
     let sid = src["id"].as_str().unwrap();

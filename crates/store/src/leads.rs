@@ -4,6 +4,8 @@
 //! entry; a user's actions on an item follow the domain's state machine,
 //! and of many claims on a shark-tank item exactly one wins.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use crm_domain::contacts::{ContactData, GeoPoint};
 use crm_domain::leads::{
@@ -48,6 +50,14 @@ pub struct LeadSource {
     pub thank_you_url: Option<String>,
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// The lead source a post names, with its company, as of the post.
+#[derive(Debug, Clone)]
+pub struct PostingSource {
+    pub source: LeadSource,
+    pub company: crate::org::Company,
+    pub(crate) org: Arc<OrgSnapshot>,
 }
 
 /// A lead source to save.
@@ -405,27 +415,33 @@ impl Store {
                 id
             }
         };
+        crate::snapshot::org_changed(&txn, company).await?;
         txn.commit().await?;
         self.lead_source(company, id).await
     }
 
     /// Archives a source (its posts are refused) or makes it active again.
     pub async fn archive_lead_source(&self, company: CompanyId, id: Uuid, archived: bool) -> Result<LeadSource, StoreError> {
+        let txn = self.write().await?;
         let res = lead_sources::Entity::update_many()
             .col_expr(lead_sources::Column::ArchivedAt, Expr::value(archived.then(Utc::now)))
             .col_expr(lead_sources::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(lead_sources::Column::CompanyId.eq(company.0))
             .filter(lead_sources::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
         if res.rows_affected == 0 {
             return Err(StoreError::NotFound("lead source"));
         }
+        crate::snapshot::org_changed(&txn, company).await?;
+        txn.commit().await?;
         self.lead_source(company, id).await
     }
 
-    /// The source a website's key names, archived or not; `NotFound` for a key that names none.
-    pub async fn lead_source_by_key(&self, key: &str) -> Result<LeadSource, StoreError> {
+    /// The source a website's key names, archived or not, with its company as a lead needs it;
+    /// `NotFound` for a key that names none. Read from the company's snapshot: one key lookup
+    /// when nothing changed.
+    pub async fn lead_source_by_key(&self, key: &str) -> Result<PostingSource, StoreError> {
         let mut parts = key.strip_prefix("ls_").unwrap_or_default().splitn(3, '_');
         let (Some(company), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(StoreError::NotFound("lead source"));
@@ -433,17 +449,22 @@ impl Store {
         let (Ok(company), Ok(id)) = (Uuid::parse_str(company), Uuid::parse_str(id)) else {
             return Err(StoreError::NotFound("lead source"));
         };
-        let source = lead_sources::Entity::find_by_id((company, id))
-            .one(&self.db)
-            .await?
-            .ok_or(StoreError::NotFound("lead source"))?;
+        let org = match self.org_snapshot(CompanyId(company)).await {
+            Err(StoreError::NotFound(_)) => return Err(StoreError::NotFound("lead source")),
+            other => other?,
+        };
+        let source = org.sources.get(&id).ok_or(StoreError::NotFound("lead source"))?;
         // Compared in constant time, though the key is no secret: it sits in the website's page.
-        let same = source.key_secret.len() == secret.len()
-            && source.key_secret.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let stored = source.key.splitn(4, '_').nth(3).unwrap_or_default();
+        let same = stored.len() == secret.len() && stored.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         if !same {
             return Err(StoreError::NotFound("lead source"));
         }
-        Ok(to_source(source))
+        Ok(PostingSource {
+            source: source.clone(),
+            company: org.company.clone(),
+            org,
+        })
     }
 
     /// The office that takes what no focus area takes: the company's first office.
@@ -483,11 +504,17 @@ impl Store {
     /// Stores a posted lead (see the module documentation). With an idempotency key already
     /// used for the same request, nothing is written and the first receipt is returned; with
     /// the key used for another request, a 422.
-    #[tracing::instrument(level = "debug", skip_all, fields(source = %source.id))]
-    pub async fn receive_lead(&self, source: &LeadSource, lead: IncomingLead, idem: Option<Idempotency>) -> Result<Receipt, StoreError> {
+    #[tracing::instrument(level = "debug", skip_all, fields(source = %posting.source.id))]
+    pub async fn receive_lead(
+        &self,
+        posting: &PostingSource,
+        lead: IncomingLead,
+        idem: Option<Idempotency>,
+    ) -> Result<Receipt, StoreError> {
+        let source = &posting.source;
         let company = source.company_id;
-        // Read before the write transaction: what routing needs.
-        let org = self.org_snapshot(company).await?;
+        // What routing needs, read with the source before the write transaction.
+        let org = &posting.org;
         let default_office = org.default_office.ok_or(StoreError::NotFound("office"))?;
         let listing = match &lead.listing {
             Some(ListingRef::Id(p)) => properties::Entity::find_by_id((company.0, p.0)).one(&self.db).await?,

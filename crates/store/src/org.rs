@@ -391,11 +391,14 @@ impl Store {
 
     /// Sets the company's time zone (none: its country's).
     pub async fn set_company_time_zone(&self, company: CompanyId, zone: Option<chrono_tz::Tz>) -> Result<(), StoreError> {
+        let txn = self.write().await?;
         companies::Entity::update_many()
             .col_expr(companies::Column::TimeZone, Expr::value(zone.map(|z| z.name().to_owned())))
             .filter(companies::Column::Id.eq(company.0))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
+        crate::snapshot::org_changed(&txn, company).await?;
+        txn.commit().await?;
         Ok(())
     }
 

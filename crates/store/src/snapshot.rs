@@ -1,9 +1,9 @@
-//! What routing a lead needs to know about a company's organisation — its users, the focus
-//! areas indexed by an R-tree, the default office, each office's redistribution — kept in memory
-//! per company between changes.
+//! What receiving and routing a lead needs to know about a company — the company itself, its
+//! lead sources, its users, the focus areas indexed by an R-tree, the default office, each
+//! office's redistribution — kept in memory per company between changes.
 //!
-//! Every change to these (users, offices, focus areas, redistribution settings) counts up the
-//! company's `org` counter in the same transaction. A reader reads the counter first and the
+//! Every change to these (the company's settings, lead sources, users, offices, focus areas,
+//! redistribution settings) counts up the company's `org` counter in the same transaction. A reader reads the counter first and the
 //! rows after, so a snapshot is never older than the counter it is kept under; any instance
 //! sees another's change at its next lead, for the price of one key lookup.
 
@@ -15,8 +15,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::entities::office_routing;
 use crate::focus::CompanyCoverage;
+use crate::leads::LeadSource;
 use crate::leads::{OfficeRouting, to_routing};
-use crate::org::User;
+use crate::org::{Company, User};
 use crate::properties::next_number;
 use crate::sql::Sql;
 use crate::{Store, StoreError};
@@ -28,6 +29,9 @@ const MAX_COMPANIES: usize = 1_000;
 #[derive(Debug)]
 pub(crate) struct OrgSnapshot {
     version: i64,
+    pub company: Company,
+    /// The company's lead sources by id, archived ones included.
+    pub sources: HashMap<uuid::Uuid, LeadSource>,
     pub users: Vec<User>,
     pub coverage: Arc<CompanyCoverage>,
     /// The office that takes what no focus area takes: the company's first.
@@ -66,6 +70,9 @@ impl Store {
         {
             return Ok(s);
         }
+        // First, so a company that does not exist costs one more read, not a snapshot.
+        let record = self.company(company).await?;
+        let sources = self.lead_sources(company).await?.into_iter().map(|s| (s.id, s)).collect();
         let users = self.users(company).await?;
         let coverage = Arc::new(self.build_coverage(company, &users).await?);
         let default_office = self.first_office(company).await?;
@@ -79,6 +86,8 @@ impl Store {
             .collect();
         let snapshot = Arc::new(OrgSnapshot {
             version,
+            company: record,
+            sources,
             users,
             coverage,
             default_office,

@@ -419,11 +419,12 @@ async fn post_lead(req: HttpRequest, state: web::Data<AppState>, mut payload: we
     if key.len() > limits::TOKEN {
         return Err(ApiError::Unauthorized("invalid_source_key", "no lead source has this key"));
     }
-    let source = match state.store.lead_source_by_key(&key).await {
+    let posting = match state.store.lead_source_by_key(&key).await {
         Ok(s) => s,
         Err(StoreError::NotFound(_)) => return Err(ApiError::Unauthorized("invalid_source_key", "no lead source has this key")),
         Err(e) => return Err(e.into()),
     };
+    let source = &posting.source;
     if source.archived_at.is_some() {
         return Err(ApiError::refused(
             "source_archived",
@@ -462,10 +463,10 @@ async fn post_lead(req: HttpRequest, state: web::Data<AppState>, mut payload: we
         }
         None => None,
     };
-    let company = state.store.company(source.company_id).await?;
-    let mut lead = read_lead(fields, company.country)?;
-    locate(&state, &mut lead, company.country).await;
-    let receipt = state.store.receive_lead(&source, lead, idempotency).await?;
+    let country = posting.company.country;
+    let mut lead = read_lead(fields, country)?;
+    locate(&state, &mut lead, country).await;
+    let receipt = state.store.receive_lead(&posting, lead, idempotency).await?;
     let mut resp = if form {
         match &source.thank_you_url {
             Some(url) => HttpResponse::SeeOther().insert_header((header::LOCATION, url.as_str())).finish(),
