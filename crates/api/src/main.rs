@@ -12,6 +12,12 @@ use crm_store::Store;
 
 mod import;
 
+/// mimalloc serves every allocation of the process, SQLite's included (its `override` feature
+/// replaces `malloc` and `free`): rows cross from the database's thread to the request's, and
+/// the C library's allocator made each such free wait on the other thread's arena lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "crm", about = "Open CRM for real-estate brokerages", version)]
 struct Cli {
