@@ -552,7 +552,7 @@ impl Store {
             Some(Assignee::Office(o)) => Self::keeper(&org.users, o)?,
             Some(Assignee::Group(_)) | None => Self::keeper(&org.users, default_office)?,
         };
-        let redistribute_at = routing.as_ref().and_then(|r| due_in(&org, flow, status, r.to, Utc::now()));
+        let redistribute_at = routing.as_ref().and_then(|r| due_in(org, flow, status, r.to, Utc::now()));
         // Spam waits nowhere: it is kept with the default office, as it came.
         let to = match routing.as_ref().map(|r| r.to) {
             Some(Assignee::Group(_)) | None => Assignee::Office(default_office),
