@@ -292,7 +292,11 @@ impl Plan {
                 out.push(Family::Office(*office));
             }
         }
-        if let Some(owner) = self.reach.owner {
+        // One's own contacts need a branch of their own only where they may be of a class not
+        // seen anywhere: otherwise the class branches hold them already.
+        if let Some(owner) = self.reach.owner
+            && !self.allowed.minus(self.reach.anywhere).is_empty()
+        {
             out.push(Family::Owner(owner));
         }
         out
@@ -326,7 +330,14 @@ impl Plan {
                 sql.push(" AND office_id = ").bind(o.0);
             }
         }
-        self.residual(sql, &CONTACTS, text);
+        // The branch's own index drives it. Outside a class branch the conditions on the class
+        // are written on `class + 0`, which no index holds: otherwise a planner may walk the
+        // company's range of a class (every agency, say) and check each row's owner or office.
+        let cols = match family {
+            Family::Class(_) => &CONTACTS,
+            _ => &BY_OTHER_INDEX,
+        };
+        self.residual(sql, cols, text);
         if let Some(c) = after {
             keyset(sql, order, c, col, "id");
         }
@@ -382,6 +393,12 @@ pub(crate) fn visible_and_filtered(sql: &mut Sql, viewer: &Viewer, country: Coun
     plan.residual(sql, &CONTACTS, true);
     Ok(true)
 }
+
+/// The columns of `contacts` for a branch driven by an index other than a class's.
+const BY_OTHER_INDEX: Cols = Cols {
+    class: "(class + 0)",
+    ..CONTACTS
+};
 
 /// The columns of a contact joined as `c`.
 const CLIENT: Cols = Cols {
