@@ -1366,13 +1366,7 @@ impl Store {
                 } else {
                     None
                 },
-                status: match status.as_str() {
-                    "held" => "held",
-                    "cancelled" => "cancelled",
-                    "done" => "done",
-                    "open" => "open",
-                    _ => "booked",
-                },
+                status,
             });
         }
         out.sort_by_key(|e| (e.starts_at, e.id));
@@ -1655,13 +1649,24 @@ struct Booking {
     user: Uuid,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
-    status: String,
+    status: &'static str,
     /// A meeting's place, or a viewing's address.
     place: Option<String>,
     contact: Option<Uuid>,
     property: Option<Uuid>,
     /// The client's name, where the reader may see them.
     client: Option<String>,
+}
+
+/// A booking's status as the statement writes it.
+fn booking_status(text: &str) -> &'static str {
+    match text {
+        "held" => "held",
+        "cancelled" => "cancelled",
+        "done" => "done",
+        "open" => "open",
+        _ => "booked",
+    }
 }
 
 impl Booking {
@@ -1672,7 +1677,7 @@ impl Booking {
             user: row.try_get_by_index(2)?,
             starts_at: row.try_get_by_index(3)?,
             ends_at: row.try_get_by_index(4)?,
-            status: row.try_get_by_index(5)?,
+            status: booking_status(&row.try_get_by_index::<String>(5)?),
             place: row.try_get_by_index(6)?,
             contact: row.try_get_by_index(7)?,
             property: row.try_get_by_index(8)?,
@@ -1681,18 +1686,18 @@ impl Booking {
     }
 
     /// The bookings of SQLite's JSON array of rows: ids in hexadecimal (empty for none), times
-    /// as stored.
+    /// as stored. Only the names and places are copied out of the text.
     fn from_sqlite_json(all: &str) -> Result<Vec<Self>, StoreError> {
-        type Fields = (
+        type Fields<'a> = (
             i32,
-            String,
-            String,
-            String,
-            String,
-            String,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
             Option<String>,
-            String,
-            String,
+            &'a str,
+            &'a str,
             Option<String>,
         );
         let broken = |what: String| StoreError::Internal(format!("the calendar's statement gave {what}"));
@@ -1709,14 +1714,14 @@ impl Booking {
             .map(|(kind, i, user, starts, ends, status, place, contact, property, client)| {
                 Ok(Self {
                     kind,
-                    id: id(&i)?,
-                    user: id(&user)?,
-                    starts_at: time(&starts)?,
-                    ends_at: time(&ends)?,
-                    status,
+                    id: id(i)?,
+                    user: id(user)?,
+                    starts_at: time(starts)?,
+                    ends_at: time(ends)?,
+                    status: booking_status(status),
                     place,
-                    contact: maybe_id(&contact)?,
-                    property: maybe_id(&property)?,
+                    contact: maybe_id(contact)?,
+                    property: maybe_id(property)?,
                     client,
                 })
             })
