@@ -22,6 +22,7 @@ mod m0012_call_lists;
 mod m0013_segments;
 pub mod m0014_segment_history;
 pub mod m0015_viewed_contacts;
+pub mod m0016_calendar_cover;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_segments::Migration),
             Box::new(m0014_segment_history::Migration),
             Box::new(m0015_viewed_contacts::Migration),
+            Box::new(m0016_calendar_cover::Migration),
         ]
     }
 }

@@ -30,6 +30,7 @@ use crate::properties::{PropertyData, add_party_in, insert_listing};
 use crate::sql::Sql;
 use crate::tasks::{NewTask, TaskRecord, create_task, to_task};
 use crate::{Store, StoreError};
+use crm_migration::m0016_calendar_cover::{COVERS, Cover};
 
 /// At most this many participants in one viewing, and bids listed per listing.
 pub const MAX_PARTICIPANTS: usize = 200;
@@ -1197,7 +1198,7 @@ impl Store {
     /// without a name.
     ///
     /// One statement: the three kinds of booking, each read per person by its `(company, person,
-    /// start)` index, with the client's name where the reader may see them (the one visibility
+    /// start)` index, which carries the columns shown (migration 0016), with the client's name where the reader may see them (the one visibility
     /// filter, in the statement) and a viewing's address joined within the company, so a month
     /// of an office is one round trip with one short row per booking. Each person's bookings are a range of that index whatever the planner's
     /// statistics say: PostgreSQL reads them in a lateral subquery in the index's order (the
@@ -1221,15 +1222,31 @@ impl Store {
         let span = Duration::minutes(CALLBACK_MINUTES);
         let txn = self.planned().await?;
         let pg = txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
-        // `ids CROSS JOIN` one person's range of `table`'s index; the caller writes its conditions.
-        let per_person = |sql: &mut Sql, table: &str, index: &str| {
+        // `ids CROSS JOIN` one person's range of a covering index (only the columns it holds are
+        // read, so no booking's row is); the caller writes its conditions.
+        let per_person = |sql: &mut Sql, cover: &Cover, alias: &str| {
             sql.key_rows(&people);
             if pg {
-                sql.push(" CROSS JOIN LATERAL (SELECT * FROM ").push(table).push(" WHERE ");
+                sql.push(" CROSS JOIN LATERAL (SELECT ")
+                    .push(cover.key)
+                    .push(", ")
+                    .push(cover.carried)
+                    .push(" FROM ")
+                    .push(cover.table)
+                    .push(" ")
+                    .push(alias)
+                    .push(" WHERE ");
             } else {
-                sql.push(" CROSS JOIN ").push(table).push(" INDEXED BY ").push(index).push(" ON ");
+                sql.push(" CROSS JOIN ")
+                    .push(cover.table)
+                    .push(" ")
+                    .push(alias)
+                    .push(" INDEXED BY ")
+                    .push(cover.name)
+                    .push(" ON ");
             }
         };
+        let [meetings, viewings, timed] = &COVERS;
         let in_order = |sql: &mut Sql, alias: &str, column: &str| {
             if pg {
                 sql.push(" ORDER BY ").push(column).push(" OFFSET 0) AS ").push(alias);
@@ -1258,7 +1275,7 @@ impl Store {
         sql.push("SELECT 0 AS k, m.id, m.user_id, m.starts_at, m.ends_at, m.status, m.place, m.contact_id, m.property_id, ");
         client_name(&mut sql);
         sql.push(" AS name FROM ");
-        per_person(&mut sql, "meetings m", "meetings_user");
+        per_person(&mut sql, meetings, "m");
         sql.push("m.company_id = ")
             .bind(company.0)
             .push(" AND m.user_id = ids.id AND m.starts_at >= ")
@@ -1270,7 +1287,7 @@ impl Store {
         in_order(&mut sql, "m", "m.starts_at");
         sql.push(" JOIN contacts c ON c.company_id = m.company_id AND c.id = m.contact_id")
             .push(" UNION ALL SELECT 1, v.id, v.broker_id, v.starts_at, v.ends_at, CASE WHEN v.cancelled_at IS NULL THEN 'booked' ELSE 'cancelled' END, p.street || ', ' || p.city, NULL, v.property_id, NULL FROM ");
-        per_person(&mut sql, "viewings v", "viewings_broker");
+        per_person(&mut sql, viewings, "v");
         sql.push("v.company_id = ")
             .bind(company.0)
             .push(" AND v.broker_id = ids.id AND v.starts_at >= ")
@@ -1284,7 +1301,7 @@ impl Store {
             .push(" UNION ALL SELECT 2, t.id, t.assignee_id, t.due_at, t.due_at, CASE WHEN t.done THEN 'done' ELSE 'open' END, NULL, t.contact_id, t.property_id, ");
         client_name(&mut sql);
         sql.push(" FROM ");
-        per_person(&mut sql, "tasks t", "tasks_calendar");
+        per_person(&mut sql, timed, "t");
         sql.push("t.company_id = ")
             .bind(company.0)
             .push(" AND t.assignee_id = ids.id AND t.timed = ")
