@@ -6,6 +6,48 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Writes a time as chrono's serde does (RFC 3339 in UTC with `Z`; a fraction of a second only
+/// when there is one, in 3, 6 or 9 digits), without the formatting machinery: a month of an
+/// office's calendar writes thousands of them. Times chrono would write otherwise (years outside
+/// 0–9999, leap seconds) are left to chrono.
+pub fn serialize_utc<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    use chrono::{Datelike, Timelike};
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return t.serialize(s);
+    }
+    let mut buf = *b"0000-00-00T00:00:00.000000000Z";
+    let put = |buf: &mut [u8; 30], at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut buf, 0, 4, year as u32);
+    put(&mut buf, 5, 2, t.month());
+    put(&mut buf, 8, 2, t.day());
+    put(&mut buf, 11, 2, t.hour());
+    put(&mut buf, 14, 2, t.minute());
+    put(&mut buf, 17, 2, t.second());
+    let end = match nanos {
+        0 => 19,
+        n if n % 1_000_000 == 0 => {
+            put(&mut buf, 20, 3, n / 1_000_000);
+            23
+        }
+        n if n % 1_000 == 0 => {
+            put(&mut buf, 20, 6, n / 1_000);
+            26
+        }
+        n => {
+            put(&mut buf, 20, 9, n);
+            29
+        }
+    };
+    buf[end] = b'Z';
+    s.serialize_str(std::str::from_utf8(&buf[..=end]).map_err(serde::ser::Error::custom)?)
+}
+
 macro_rules! api_type {
     ($($item:item)*) => {$(
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1029,7 +1071,9 @@ api_type! {
         pub kind: String,
         pub id: Uuid,
         pub user_id: Uuid,
+        #[serde(serialize_with = "serialize_utc")]
         pub starts_at: DateTime<Utc>,
+        #[serde(serialize_with = "serialize_utc")]
         pub ends_at: DateTime<Utc>,
         /// The client's name or the listing's address; empty when the caller may not see it.
         pub title: String,
@@ -1521,5 +1565,51 @@ api_type! {
         pub to: String,
         pub callers: Vec<CallerStats>,
         pub lists: Vec<ListStats>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    #[derive(serde::Serialize)]
+    struct Fast(#[serde(serialize_with = "super::serialize_utc")] DateTime<Utc>);
+
+    /// Every kind of fraction, the ends of the fast range and what falls back to chrono.
+    #[test]
+    fn times_are_written_as_chrono_writes_them() {
+        let base = Utc.with_ymd_and_hms(2024, 2, 29, 23, 5, 9).unwrap();
+        let mut times = vec![
+            Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(-1, 6, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+        ];
+        for nanos in [0, 1, 7_000, 120_000_000, 999_999_999, 735_257_461, 5_000_000, 1_000, 100] {
+            times.push(base + chrono::Duration::nanoseconds(nanos));
+        }
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..10_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let secs = (seed % 8_000_000_000) as i64 - 1_000_000_000;
+            let nanos = match seed % 4 {
+                0 => 0,
+                1 => (seed >> 8) as u32 % 1_000 * 1_000_000,
+                2 => (seed >> 8) as u32 % 1_000_000 * 1_000,
+                _ => (seed >> 8) as u32 % 1_000_000_000,
+            };
+            times.push(DateTime::from_timestamp(secs, nanos).unwrap());
+        }
+        for t in times {
+            assert_eq!(
+                serde_json::to_string(&Fast(t)).unwrap(),
+                serde_json::to_string(&t).unwrap(),
+                "{t:?}"
+            );
+        }
     }
 }
