@@ -269,17 +269,19 @@ impl Store {
 
     pub async fn rename_office(&self, company: CompanyId, id: OfficeId, name: &str) -> Result<(), StoreError> {
         let name = parse_name(name).map_err(|e| StoreError::invalid("name", "invalid_name", e.to_string()))?;
+        let txn = self.write().await?;
         let res = offices::Entity::update_many()
             .col_expr(offices::Column::Name, Expr::value(name))
             .filter(offices::Column::CompanyId.eq(company.0))
             .filter(offices::Column::Id.eq(id.0))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
         if res.rows_affected == 0 {
-            Err(StoreError::NotFound("office"))
-        } else {
-            crate::snapshot::org_changed(&self.db, company).await
+            return Err(StoreError::NotFound("office"));
         }
+        crate::snapshot::org_changed(&txn, company).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     pub async fn users(&self, company: CompanyId) -> Result<Vec<User>, StoreError> {
@@ -402,22 +404,13 @@ impl Store {
         Ok(())
     }
 
-    /// Users' and offices' names, for labelling.
+    /// Users' and offices' names, for labelling: from the company's organisation snapshot (one
+    /// key lookup while nothing changed).
     pub async fn directory(&self, company: CompanyId) -> Result<Directory, StoreError> {
-        let people = users::Entity::find()
-            .filter(users::Column::CompanyId.eq(company.0))
-            .all(&self.db)
-            .await?;
-        let places = offices::Entity::find()
-            .filter(offices::Column::CompanyId.eq(company.0))
-            .all(&self.db)
-            .await?;
+        let org = self.org_snapshot(company).await?;
         Ok(Directory {
-            users: people
-                .into_iter()
-                .map(|u| (UserId(u.id), (u.name, OfficeId(u.office_id))))
-                .collect(),
-            offices: places.into_iter().map(|o| (OfficeId(o.id), o.name)).collect(),
+            users: org.users.iter().map(|u| (u.id, (u.name.clone(), u.office_id))).collect(),
+            offices: org.offices.clone(),
         })
     }
 

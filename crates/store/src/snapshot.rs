@@ -1,5 +1,5 @@
 //! What receiving and routing a lead needs to know about a company — the company itself, its
-//! lead sources, its users, the focus areas indexed by an R-tree, the default office, each
+//! lead sources, its users and offices (also the directory that labels lists), the focus areas indexed by an R-tree, the default office, each
 //! office's redistribution — kept in memory per company between changes.
 //!
 //! Every change to these (the company's settings, lead sources, users, offices, focus areas,
@@ -33,6 +33,8 @@ pub(crate) struct OrgSnapshot {
     /// The company's lead sources by id, archived ones included.
     pub sources: HashMap<uuid::Uuid, LeadSource>,
     pub users: Vec<User>,
+    /// The company's offices and their names.
+    pub offices: HashMap<OfficeId, String>,
     pub coverage: Arc<CompanyCoverage>,
     /// The office that takes what no focus area takes: the company's first.
     pub default_office: Option<OfficeId>,
@@ -74,6 +76,13 @@ impl Store {
         let record = self.company(company).await?;
         let sources = self.lead_sources(company).await?.into_iter().map(|s| (s.id, s)).collect();
         let users = self.users(company).await?;
+        let offices = crate::entities::offices::Entity::find()
+            .filter(crate::entities::offices::Column::CompanyId.eq(company.0))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|o| (OfficeId(o.id), o.name))
+            .collect();
         let coverage = Arc::new(self.build_coverage(company, &users).await?);
         let default_office = self.first_office(company).await?;
         // Offices without settings do not redistribute: they are simply absent.
@@ -89,6 +98,7 @@ impl Store {
             company: record,
             sources,
             users,
+            offices,
             coverage,
             default_office,
             routing,
