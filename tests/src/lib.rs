@@ -42,8 +42,13 @@ pub async fn fresh_database(backend: Backend) -> String {
                 .await
                 .expect("create test database");
             db.close().await.ok();
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).expect("database URL with a path");
-            format!("{base}/{name}")
+            // The same server and options (say `?sslmode=disable`), another database.
+            let (path, query) = admin.split_once('?').map_or((admin.as_str(), None), |(p, q)| (p, Some(q)));
+            let base = path.rsplit_once('/').map(|(b, _)| b.to_owned()).expect("database URL with a path");
+            match query {
+                Some(q) => format!("{base}/{name}?{q}"),
+                None => format!("{base}/{name}"),
+            }
         }
     }
 }
