@@ -1198,10 +1198,11 @@ impl Store {
     /// without a name.
     ///
     /// One statement: the three kinds of booking, each read per person by its `(company, person,
-    /// start)` index, which carries the columns shown (migration 0016), with the client's name where the reader may see them (the one visibility
-    /// filter, in the statement) and a viewing's address joined within the company, so a month
-    /// of an office is one round trip with one short row per booking. Each person's bookings are a range of that index whatever the planner's
-    /// statistics say: PostgreSQL reads them in a lateral subquery in the index's order (the
+    /// start)` index, which carries the columns shown (migration 0016), with the client's name
+    /// where the reader may see them (the one visibility filter, in the statement) and a
+    /// viewing's address joined within the company, so a month of an office is one round trip
+    /// with one short row per booking. Each person's bookings are a range of that index whatever
+    /// the planner's statistics say: PostgreSQL reads them in a lateral subquery in the index's order (the
     /// `planned` transaction allows no sort, and no other index gives that order), SQLite is told
     /// the index. The rows are put in order here, which spares the database a sort of wide rows.
     #[tracing::instrument(level = "debug", skip_all)]

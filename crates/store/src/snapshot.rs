@@ -1,10 +1,11 @@
 //! What receiving and routing a lead needs to know about a company — the company itself, its
-//! lead sources, its users and offices (also the directory that labels lists), the focus areas indexed by an R-tree, the default office, each
-//! office's redistribution — kept in memory per company between changes.
+//! lead sources, its users and offices (also the directory that labels lists), the focus areas
+//! indexed by an R-tree, the default office, each office's redistribution — kept in memory per
+//! company between changes.
 //!
 //! Every change to these (the company's settings, lead sources, users, offices, focus areas,
-//! redistribution settings) counts up the company's `org` counter in the same transaction. A reader reads the counter first and the
-//! rows after, so a snapshot is never older than the counter it is kept under; any instance
+//! redistribution settings) counts up the company's `org` counter in the same transaction. A
+//! reader reads the counter first and the rows after, so a snapshot is never older than the counter it is kept under; any instance
 //! sees another's change at its next lead, for the price of one key lookup.
 
 use std::collections::HashMap;
