@@ -5,8 +5,9 @@
 //!
 //! Every change to these (the company's settings, lead sources, users, offices, focus areas,
 //! redistribution settings) counts up the company's `org` counter in the same transaction. A
-//! reader reads the counter first and the rows after, so a snapshot is never older than the counter it is kept under; any instance
-//! sees another's change at its next lead, for the price of one key lookup.
+//! reader reads the counter first and the rows after, so a snapshot is never older than the
+//! counter it is kept under; any instance sees another's change at its next lead, for the price
+//! of one key lookup.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
