@@ -23,6 +23,7 @@ mod m0013_segments;
 pub mod m0014_segment_history;
 pub mod m0015_viewed_contacts;
 pub mod m0016_calendar_cover;
+pub mod m0017_word_order;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_segment_history::Migration),
             Box::new(m0015_viewed_contacts::Migration),
             Box::new(m0016_calendar_cover::Migration),
+            Box::new(m0017_word_order::Migration),
         ]
     }
 }

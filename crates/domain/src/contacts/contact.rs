@@ -383,6 +383,13 @@ const MAX_PAIRED_WORDS: usize = 3;
 /// is this long or longer scans the pairs of its first letters and checks the rest.
 pub const PAIR_PREFIX: usize = 3;
 
+/// Whether a pair token keeps [`PAIR_PREFIX`] letters of its first word: the pairs a query
+/// with a longer first word reads, which carry the contact's name words so that the rest of
+/// that word is checked on the index entry.
+pub fn pair_cut_full(token: &str) -> bool {
+    token.split_once(' ').is_some_and(|(head, _)| head.chars().count() == PAIR_PREFIX)
+}
+
 /// What a search token was made from; exact phone and email hits rank above name hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,8 +1,9 @@
 //! Keeping the search index and the counts in step with the contacts, in the same transaction
 //! as every change: search tokens (name words carry the contact's sort name, owner, office,
-//! class and search words), and how many contacts each owner has per class and office.
+//! class and search words; pairs cut to the full prefix carry the search words), and how many
+//! contacts each owner has per class and office.
 
-use crm_domain::contacts::{ContactData, SearchTokenKind};
+use crm_domain::contacts::{ContactData, SearchTokenKind, pair_cut_full};
 use crm_domain::{CompanyId, ContactId, OfficeId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -31,6 +32,9 @@ pub(crate) async fn insert_tokens(
         let (sort_name, words) = (data.sort_name(), data.name_words_text());
         for (kind, token) in data.search_tokens() {
             let name = kind == SearchTokenKind::Name;
+            // Name tokens carry the words for the list's search, pairs cut to the full prefix
+            // for the caller lookup's (see `pair_scan`).
+            let worded = name || (kind == SearchTokenKind::NamePair && pair_cut_full(&token));
             rows.push(contact_tokens::ActiveModel {
                 company_id: Set(company.0),
                 kind: Set(kind.code()),
@@ -40,7 +44,7 @@ pub(crate) async fn insert_tokens(
                 owner_id: Set(name.then_some(place.owner.0)),
                 office_id: Set(name.then_some(place.office.0)),
                 class: Set(name.then_some(place.class)),
-                search_words: Set(name.then(|| words.clone())),
+                search_words: Set(worded.then(|| words.clone())),
             });
         }
     }

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::ContactRecord;
 use crate::sql::{Sql, like_escape};
 use crate::{Store, StoreError, prefix_upper};
+use crm_migration::m0017_word_order::WORD_ORDER;
 
 /// A name word's range is read whole when it has at most this many entries.
 const TOKEN_CAP: i64 = 20_000;
@@ -27,6 +28,18 @@ const TOKEN_CAP: i64 = 20_000;
 const ID_CAP: u64 = 1_000;
 /// Rows sampled to estimate the total of a text search answered by a walk.
 const SAMPLE: i64 = 1_000;
+/// A page of a search by a name word is merged from the pages of at most this many words that
+/// start with it (a range holding more is sorted whole).
+const MERGE_CAP: usize = 64;
+
+/// A name word's range, read whole.
+#[derive(Debug, Default)]
+struct WordRange {
+    /// The words in it some entry of which makes the page.
+    words: Vec<String>,
+    /// How many contacts make the page.
+    total: i64,
+}
 
 /// How a contact list is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -225,10 +238,8 @@ const CONTACTS: Cols = Cols {
 };
 
 impl Plan {
-    /// `AND …` for everything the page must satisfy but the branch's own index range: the
-    /// visibility policy, the filters and (when `text`) the text.
-    fn residual(&self, sql: &mut Sql, cols: &Cols, text: bool) {
-        sql.push(" AND (");
+    /// The visibility policy as a disjunction of what the reach admits, and `)`.
+    fn visibility(&self, sql: &mut Sql, cols: &Cols) {
         let mut first = true;
         let mut or = |sql: &mut Sql| {
             if !first {
@@ -260,6 +271,18 @@ impl Plan {
             sql.push("1 = 0");
         }
         sql.push(")");
+    }
+
+    /// `AND …` for everything the page must satisfy but the branch's own index range: the
+    /// visibility policy, the filters and (when `text`) the text.
+    fn residual(&self, sql: &mut Sql, cols: &Cols, text: bool) {
+        sql.push(" AND (");
+        if self.reach.anywhere == ClassSet::ALL {
+            // Whoever sees every class anywhere sees every row: nothing to check on each.
+            sql.push("1 = 1)");
+        } else {
+            self.visibility(sql, cols);
+        }
         if self.kind_filtered {
             sql.push(" AND ").push(cols.class).push(" IN ").bind_list(self.allowed.iter());
         }
@@ -346,6 +369,51 @@ impl Plan {
             sql.push(", id ").push(dir);
         }
         sql.push(" LIMIT ").bind(limit).push(")");
+    }
+}
+
+/// ` FROM` the name tokens of a word's range (`word` starts them).
+fn word_range(sql: &mut Sql, company: CompanyId, word: &str) {
+    sql.push(" FROM contact_tokens WHERE company_id = ")
+        .bind(company.0)
+        .push(&format!(" AND kind = {}", SearchTokenKind::Name.code()))
+        .push(" AND token >= ")
+        .bind(word)
+        .push(" AND token < ")
+        .bind(prefix_upper(word));
+}
+
+impl Plan {
+    /// `AND …` for the entries of a word's range (name tokens) that make the page: visibility,
+    /// filters, the other words of the text, and of a contact only the entry of its first name
+    /// word that `word` starts.
+    fn word_entries(&self, sql: &mut Sql, word: &str) {
+        const TOKENS: Cols = Cols {
+            owner: "owner_id",
+            office: "office_id",
+            class: "class",
+            words: "search_words",
+        };
+        self.residual(sql, &TOKENS, false);
+        if let Some((Text::All(words), _)) = &self.text {
+            let mut others = words.clone();
+            if let Some(i) = others.iter().position(|w| w == word) {
+                others.remove(i);
+            }
+            if !others.is_empty() {
+                text_condition(sql, TOKENS.words, &Text::All(others));
+            }
+        }
+        // The entry's word is the first that starts with `word` (which is then some word).
+        let position = match sql.backend() {
+            DatabaseBackend::Postgres => "strpos",
+            _ => "instr",
+        };
+        sql.push(&format!(
+            " AND {position}(search_words || ' ', ' ' || token || ' ') = NULLIF({position}(search_words, "
+        ))
+        .bind(format!(" {word}"))
+        .push("), 0)");
     }
 }
 
@@ -535,13 +603,18 @@ impl Store {
                 page
             }
             Some((Text::All(words), _)) => {
+                // The range of each word is sized without reading its entries (a common word's
+                // is walked instead), then the one driving is read.
                 let (driving, n) = self.rarest(&txn, plan.company, words).await?;
                 match sort.key() {
                     Key::Updated if n <= ID_CAP as i64 => {
                         let ids = self.token_scan(plan.company, SearchTokenKind::Name, &driving, ID_CAP).await?;
                         self.by_ids(&plan, ids, opts).await?
                     }
-                    Key::Name | Key::Created if n <= TOKEN_CAP => self.token_page(&txn, &plan, &driving, opts).await?,
+                    Key::Name | Key::Created if n <= TOKEN_CAP => {
+                        let range = self.word_range(&txn, &plan, &driving).await?;
+                        self.token_page(&txn, &plan, &driving, &range, opts).await?
+                    }
                     _ => self.text_walk(&txn, &plan, opts).await?,
                 }
             }
@@ -646,53 +719,98 @@ impl Store {
         Ok(best)
     }
 
-    /// A text search driven by one name word's range, read whole: the name tokens carry sort
-    /// name, owner, office, class and search words, so visibility, filters, the other words,
-    /// order and the exact total are decided on that one range.
+    /// A name word's range (within the cap) read whole: the words in it some entry of which
+    /// makes the page, and how many contacts make it.
+    async fn word_range(&self, txn: &DatabaseTransaction, plan: &Plan, word: &str) -> Result<WordRange, StoreError> {
+        let mut sql = Sql::new(txn.get_database_backend());
+        sql.push("SELECT token, COALESCE(SUM(CASE WHEN 1 = 1");
+        plan.word_entries(&mut sql, word);
+        sql.push(" THEN 1 ELSE 0 END), 0) FROM (SELECT token, owner_id, office_id, class, search_words");
+        word_range(&mut sql, plan.company, word);
+        sql.push(" ORDER BY token LIMIT ").bind(TOKEN_CAP).push(") AS r GROUP BY token");
+        let mut range = WordRange::default();
+        for row in txn.query_all_raw(sql.statement()).await? {
+            let (token, taken): (String, i64) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+            range.total += taken;
+            if taken > 0 {
+                range.words.push(token);
+            }
+        }
+        Ok(range)
+    }
+
+    /// A text search driven by one name word's range: the name tokens carry sort name, owner,
+    /// office, class and search words, so visibility, filters, the other words and order are
+    /// decided on that one range. A contact with two name words starting with the word has two
+    /// entries in it: only the one of its first such word is taken (the words are kept in
+    /// order), so the total is a plain count of the entries taken (`range`, exact), and the page
+    /// the first entries taken of each word in the range, in sort order, merged: each word's
+    /// entries are in sort order in an index of their own (by creation, the key), so a page
+    /// reads about a page per word. Past [`MERGE_CAP`] words the whole range is sorted instead,
+    /// keeping only a page.
     async fn token_page(
         &self,
         txn: &DatabaseTransaction,
         plan: &Plan,
         word: &str,
+        range: &WordRange,
         opts: ListOptions<'_>,
     ) -> Result<ContactPage, StoreError> {
-        const TOKENS: Cols = Cols {
-            owner: "owner_id",
-            office: "office_id",
-            class: "class",
-            words: "search_words",
-        };
+        let backend = txn.get_database_backend();
         let (key, order) = match plan.sort.key() {
             Key::Created => ("contact_id", "contact_id"),
             _ => ("sort_name", "sort_name, contact_id"),
         };
         let dir = if plan.sort.desc() { "DESC" } else { "ASC" };
         let order = order.split(", ").map(|c| format!("{c} {dir}")).collect::<Vec<_>>().join(", ");
-        let mut sql = Sql::new(txn.get_database_backend());
-        sql.push("SELECT contact_id, total FROM (SELECT contact_id, sort_name, COUNT(*) OVER () AS total FROM (")
-            .push("SELECT DISTINCT contact_id, sort_name FROM contact_tokens WHERE company_id = ")
-            .bind(plan.company.0)
-            .push(" AND kind = ")
-            .bind(SearchTokenKind::Name.code())
-            .push(" AND token >= ")
-            .bind(word)
-            .push(" AND token < ")
-            .bind(prefix_upper(word));
-        plan.residual(&mut sql, &TOKENS, true);
-        sql.push(") AS d) AS w WHERE 1 = 1");
-        if let Some(c) = opts.after {
-            keyset(&mut sql, plan.sort, c, key, "contact_id");
+        let limit = opts.limit as i64 + 1;
+        let mut sql = Sql::new(backend);
+        let entries = |sql: &mut Sql| {
+            plan.word_entries(sql, word);
+            if let Some(c) = opts.after {
+                keyset(sql, plan.sort, c, key, "contact_id");
+            }
+            sql.push(&format!(" ORDER BY {order} LIMIT ")).bind(limit);
+        };
+        if range.words.is_empty() {
+            return Ok(ContactPage {
+                items: Vec::new(),
+                next: None,
+                total: 0,
+                total_exact: true,
+            });
+        } else if range.words.len() <= MERGE_CAP {
+            sql.push("SELECT contact_id FROM (");
+            for (i, token) in range.words.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" UNION ALL ");
+                }
+                sql.push("SELECT * FROM (SELECT contact_id, sort_name FROM contact_tokens");
+                if backend == DatabaseBackend::Sqlite && key == "sort_name" {
+                    sql.push(" INDEXED BY ").push(WORD_ORDER);
+                }
+                // The kind written out, not bound: a partial index is used only where the
+                // statement itself implies its condition.
+                sql.push(" WHERE company_id = ")
+                    .bind(plan.company.0)
+                    .push(&format!(" AND kind = {}", SearchTokenKind::Name.code()))
+                    .push(" AND token = ")
+                    .bind(token.as_str());
+                entries(&mut sql);
+                sql.push(&format!(") AS w{i}"));
+            }
+            sql.push(&format!(") AS u ORDER BY {order} LIMIT ")).bind(limit);
+        } else {
+            sql.push("SELECT contact_id");
+            word_range(&mut sql, plan.company, word);
+            entries(&mut sql);
         }
-        sql.push(&format!(" ORDER BY {order} LIMIT ")).bind(opts.limit as i64 + 1);
         let rows = txn.query_all_raw(sql.statement()).await?;
-        let total: Option<i64> = rows.first().map(|r| r.try_get_by_index(1)).transpose()?;
         let ids = ids_of(&rows, 0)?;
         let mut page = self.page_of(plan.company, plan.sort, ids, opts.limit).await?;
-        page.total = match total {
-            Some(n) => n as u64,
-            // Past the end (a stale cursor): nothing here, and the total is not worth a scan.
-            None => 0,
-        };
+        if opts.total {
+            page.total = range.total.max(0) as u64;
+        }
         Ok(page)
     }
 

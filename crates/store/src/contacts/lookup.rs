@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{ContactRecord, TimelineRecord};
 use crate::entities::contact_tokens;
-use crate::sql::Sql;
+use crate::sql::{Sql, like_escape};
 use crate::{Store, StoreError, prefix_upper};
 
 /// One match of the caller lookup, before redaction.
@@ -123,69 +123,40 @@ impl Store {
 
     /// Contacts with two name words starting with `first` and `second`, in either order: one
     /// range of the pair tokens (`joh ande` for "joh ande…"). When `first` is longer than the
-    /// pair tokens keep, the range is read a growing chunk at a time in index order, the chunk's
-    /// contacts are read by their keys, and those with a name word starting with all of `first`
-    /// are kept, until `want` are found (or [`PAIR_WALK`] entries were read). Every statement is
-    /// a key range or key probes: no plan can turn it into a walk over the company, whatever the
-    /// planner's statistics say.
+    /// pair tokens keep, the range's entries are checked for a name word starting with all of
+    /// `first` on the words they carry, in index order, until `want` are found or [`PAIR_WALK`]
+    /// entries were read. Either way one key range is read and no contact row: no plan can turn
+    /// it into a walk over the company, whatever the planner's statistics say.
     async fn pair_scan(&self, company: CompanyId, first: &str, second: &str, want: u64) -> Result<Vec<Uuid>, StoreError> {
         let head: String = first.chars().take(PAIR_PREFIX).collect();
         let key = format!("{head} {second}");
         if first.chars().count() <= PAIR_PREFIX {
             return self.token_scan(company, SearchTokenKind::NamePair, &key, want).await;
         }
-        let words = [first.to_owned(), second.to_owned()];
-        let mut found: Vec<Uuid> = Vec::new();
-        let mut after: Option<(String, Uuid)> = None;
-        let (mut chunk, mut walked) = (256u64, 0u64);
-        loop {
-            let mut sql = Sql::new(self.db.get_database_backend());
-            sql.push("SELECT token, contact_id FROM contact_tokens WHERE company_id = ")
-                .bind(company.0)
-                .push(" AND kind = ")
-                .bind(SearchTokenKind::NamePair.code())
-                .push(" AND token >= ")
-                .bind(key.as_str())
-                .push(" AND token < ")
-                .bind(prefix_upper(&key));
-            if let Some((token, id)) = &after {
-                sql.push(" AND (token, contact_id) > (")
-                    .bind(token.as_str())
-                    .push(", ")
-                    .bind(*id)
-                    .push(")");
+        let mut sql = Sql::new(self.db.get_database_backend());
+        sql.push("SELECT contact_id FROM (SELECT token, contact_id, search_words FROM contact_tokens WHERE company_id = ")
+            .bind(company.0)
+            .push(" AND kind = ")
+            .bind(SearchTokenKind::NamePair.code())
+            .push(" AND token >= ")
+            .bind(key.as_str())
+            .push(" AND token < ")
+            .bind(prefix_upper(&key))
+            .push(" ORDER BY token, contact_id LIMIT ")
+            .bind(PAIR_WALK as i64)
+            .push(") AS r WHERE search_words LIKE ")
+            .bind(format!("% {}%", like_escape(first)))
+            .push(" ESCAPE '\\' ORDER BY token, contact_id LIMIT ")
+            .bind(want as i64);
+        let rows = self.db.query_all_raw(sql.statement()).await?;
+        let mut seen = HashSet::new();
+        let mut found = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: Uuid = row.try_get_by_index(0)?;
+            if seen.insert(id) {
+                found.push(id);
             }
-            sql.push(" ORDER BY token, contact_id LIMIT ").bind(chunk as i64);
-            let rows = self.db.query_all_raw(sql.statement()).await?;
-            let mut entries = Vec::with_capacity(rows.len());
-            for row in rows {
-                let token: String = row.try_get_by_index(0)?;
-                let id: Uuid = row.try_get_by_index(1)?;
-                entries.push((token, id));
-            }
-            let Some(last) = entries.last().cloned() else { break };
-            walked += entries.len() as u64;
-            let mut ids: Vec<Uuid> = entries.iter().map(|(_, id)| *id).filter(|id| !found.contains(id)).collect();
-            ids.dedup();
-            if !ids.is_empty() {
-                let contacts = self.contacts_by_id(company, ids).await?;
-                // In index order, as the range gave them.
-                let order: HashMap<Uuid, usize> = entries.iter().enumerate().map(|(i, (_, id))| (*id, i)).collect();
-                let mut hits: Vec<&ContactRecord> = contacts.iter().filter(|c| matches_all_words(&c.data, &words)).collect();
-                hits.sort_by_key(|c| order.get(&c.id.0).copied().unwrap_or(usize::MAX));
-                for c in hits {
-                    if !found.contains(&c.id.0) {
-                        found.push(c.id.0);
-                    }
-                }
-            }
-            if found.len() as u64 >= want || (entries.len() as u64) < chunk || walked >= PAIR_WALK {
-                break;
-            }
-            after = Some(last);
-            chunk = (chunk * 2).min(4096);
         }
-        found.truncate(want as usize);
         Ok(found)
     }
 }
