@@ -3,11 +3,12 @@
 //!
 //! The visible set is a union of branches, each an exact range of one index in sort order
 //! (everything; one owner's; one class's; one office's), so a page reads at most a page per
-//! branch. A text filter is driven by the search index when its rarest word is rare enough (its
-//! name tokens carry what visibility and order need, so one contiguous range is read), and is
-//! otherwise checked on the rows of the walk, which then fills a page quickly because the word
-//! is common. Totals come from per-owner counts, exact; a text search walked that way gets an
-//! estimate from a sample, and says so.
+//! branch. A text filter is driven by the search index when its rarest word is rare enough: its
+//! name tokens carry what visibility and the exact total need, so one contiguous range is read,
+//! and are indexed by word and sort name, so the page is merged from a page of each word it
+//! starts. A word too common to count gets a total estimated from a sample, and says so; its
+//! page is merged the same way for a viewer who sees everyone, and is otherwise the first rows
+//! of the walk that match. Totals without text come from per-owner counts, exact.
 
 use chrono::{DateTime, Utc};
 use crm_domain::contacts::{ContactKind, Country, LookupQuery, SearchTokenKind};
@@ -295,6 +296,11 @@ impl Plan {
         if text && let Some((t, _)) = &self.text {
             text_condition(sql, cols.words, t);
         }
+    }
+
+    /// Whether every contact of the company is on the list but for the text.
+    fn unfiltered(&self) -> bool {
+        self.reach.anywhere == ClassSet::ALL && !self.kind_filtered && self.owner.is_none() && self.office.is_none()
     }
 
     /// The index branches whose union is the visible, filtered set.
@@ -615,6 +621,24 @@ impl Store {
                         let range = self.word_range(&txn, &plan, &driving).await?;
                         self.token_page(&txn, &plan, &driving, &range, opts).await?
                     }
+                    // A common word, for a viewer who sees every contact and filters none out:
+                    // nearly every entry of each word makes the page, so it is merged from the
+                    // words as above and the total estimated as a walk's.
+                    Key::Name | Key::Created if plan.unfiltered() => {
+                        let words = self.words_starting(&txn, plan.company, &driving, MERGE_CAP + 1).await?;
+                        if words.len() <= MERGE_CAP {
+                            let range = WordRange { words, total: 0 };
+                            let mut page = self
+                                .token_page(&txn, &plan, &driving, &range, ListOptions { total: false, ..opts })
+                                .await?;
+                            if opts.total {
+                                self.estimate_total(&txn, &plan, &mut page).await?;
+                            }
+                            page
+                        } else {
+                            self.text_walk(&txn, &plan, opts).await?
+                        }
+                    }
                     _ => self.text_walk(&txn, &plan, opts).await?,
                 }
             }
@@ -865,9 +889,15 @@ impl Store {
     /// from a sample of the visible rows in creation order (exact when they are few).
     async fn text_walk(&self, txn: &DatabaseTransaction, plan: &Plan, opts: ListOptions<'_>) -> Result<ContactPage, StoreError> {
         let mut page = self.walk(txn, plan, opts).await?;
-        if !opts.total {
-            return Ok(page);
+        if opts.total {
+            self.estimate_total(txn, plan, &mut page).await?;
         }
+        Ok(page)
+    }
+
+    /// The total of a text search too common to count: estimated from a sample of the visible
+    /// rows in creation order (exact when they are few).
+    async fn estimate_total(&self, txn: &DatabaseTransaction, plan: &Plan, page: &mut ContactPage) -> Result<(), StoreError> {
         let mut sql = Sql::new(txn.get_database_backend());
         sql.push("SELECT COUNT(*), COALESCE(SUM(CASE WHEN 1 = 1");
         if let Some((t, _)) = &plan.text {
@@ -902,7 +932,36 @@ impl Store {
             page.total = ((matched as f64 / sampled as f64) * visible as f64).round() as u64;
             page.total_exact = false;
         }
-        Ok(page)
+        Ok(())
+    }
+
+    /// The distinct name words starting with `word`, in order, at most `limit`: one index probe
+    /// each (the next word after the last), however many entries each has.
+    async fn words_starting(
+        &self,
+        txn: &DatabaseTransaction,
+        company: CompanyId,
+        word: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let kind = SearchTokenKind::Name.code();
+        let mut sql = Sql::new(txn.get_database_backend());
+        // Each step the first entry past the last word, in the index's order (written so, not
+        // as `MIN`, which PostgreSQL may compute by reading the whole range).
+        sql.push("WITH RECURSIVE w (token) AS (SELECT (SELECT token FROM contact_tokens WHERE company_id = ")
+            .bind(company.0)
+            .push(&format!(" AND kind = {kind} AND token >= "))
+            .bind(word)
+            .push(" AND token < ")
+            .bind(prefix_upper(word))
+            .push(" ORDER BY token LIMIT 1) UNION ALL SELECT (SELECT t.token FROM contact_tokens t WHERE t.company_id = ")
+            .bind(company.0)
+            .push(&format!(" AND t.kind = {kind} AND t.token > w.token AND t.token < "))
+            .bind(prefix_upper(word))
+            .push(" ORDER BY t.token LIMIT 1) FROM w WHERE w.token IS NOT NULL) SELECT token FROM w WHERE token IS NOT NULL LIMIT ")
+            .bind(limit as i64);
+        let rows = txn.query_all_raw(sql.statement()).await?;
+        rows.iter().map(|r| Ok(r.try_get_by_index::<String>(0)?)).collect()
     }
 }
 
