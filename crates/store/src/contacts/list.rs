@@ -610,7 +610,7 @@ impl Store {
             }
             Some((Text::All(words), _)) => {
                 // The range of each word is sized without reading its entries (a common word's
-                // is walked instead), then the one driving is read.
+                // total is estimated instead), then the one driving is read.
                 let (driving, n) = self.rarest(&txn, plan.company, words).await?;
                 match sort.key() {
                     Key::Updated if n <= ID_CAP as i64 => {
