@@ -192,6 +192,18 @@ pub struct ContactPage {
     pub total_exact: bool,
 }
 
+impl ContactPage {
+    /// No contact at all, exactly.
+    fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            next: None,
+            total: 0,
+            total_exact: true,
+        }
+    }
+}
+
 /// What a text filter asks of a contact's search words.
 #[derive(Debug, Clone)]
 enum Text {
@@ -378,15 +390,16 @@ impl Plan {
     }
 }
 
-/// ` FROM` the name tokens of a word's range (`word` starts them).
-fn word_range(sql: &mut Sql, company: CompanyId, word: &str) {
+/// ` FROM` the search tokens of a kind that `prefix` starts: one key range. The kind is written
+/// out, not bound: a partial index is used only where the statement implies its condition.
+pub(crate) fn token_range(sql: &mut Sql, company: CompanyId, kind: SearchTokenKind, prefix: &str) {
     sql.push(" FROM contact_tokens WHERE company_id = ")
         .bind(company.0)
-        .push(&format!(" AND kind = {}", SearchTokenKind::Name.code()))
+        .push(&format!(" AND kind = {}", kind.code()))
         .push(" AND token >= ")
-        .bind(word)
+        .bind(prefix)
         .push(" AND token < ")
-        .bind(prefix_upper(word));
+        .bind(prefix_upper(prefix));
 }
 
 impl Plan {
@@ -592,12 +605,7 @@ impl Store {
     ) -> Result<ContactPage, StoreError> {
         let plan = Plan::new(viewer, country, filter, sort)?;
         if plan.reach.is_empty() {
-            return Ok(ContactPage {
-                items: Vec::new(),
-                next: None,
-                total: 0,
-                total_exact: true,
-            });
+            return Ok(ContactPage::empty());
         }
         let txn = self.planned().await?;
         let page = match &plan.text {
@@ -723,17 +731,9 @@ impl Store {
         let mut best = (String::new(), i64::MAX);
         for w in words {
             let mut sql = Sql::new(txn.get_database_backend());
-            sql.push("SELECT COUNT(*) FROM (SELECT 1 FROM contact_tokens WHERE company_id = ")
-                .bind(company.0)
-                .push(" AND kind = ")
-                .bind(SearchTokenKind::Name.code())
-                .push(" AND token >= ")
-                .bind(w.as_str())
-                .push(" AND token < ")
-                .bind(prefix_upper(w))
-                .push(" LIMIT ")
-                .bind(TOKEN_CAP + 1)
-                .push(") AS c");
+            sql.push("SELECT COUNT(*) FROM (SELECT 1");
+            token_range(&mut sql, company, SearchTokenKind::Name, w);
+            sql.push(" LIMIT ").bind(TOKEN_CAP + 1).push(") AS c");
             let row = txn.query_one_raw(sql.statement()).await?;
             let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
             if n < best.1 {
@@ -750,7 +750,7 @@ impl Store {
         sql.push("SELECT token, COALESCE(SUM(CASE WHEN 1 = 1");
         plan.word_entries(&mut sql, word);
         sql.push(" THEN 1 ELSE 0 END), 0) FROM (SELECT token, owner_id, office_id, class, search_words");
-        word_range(&mut sql, plan.company, word);
+        token_range(&mut sql, plan.company, SearchTokenKind::Name, word);
         sql.push(" ORDER BY token LIMIT ").bind(TOKEN_CAP).push(") AS r GROUP BY token");
         let mut range = WordRange::default();
         for row in txn.query_all_raw(sql.statement()).await? {
@@ -797,12 +797,7 @@ impl Store {
             sql.push(&format!(" ORDER BY {order} LIMIT ")).bind(limit);
         };
         if range.words.is_empty() {
-            return Ok(ContactPage {
-                items: Vec::new(),
-                next: None,
-                total: 0,
-                total_exact: true,
-            });
+            return Ok(ContactPage::empty());
         } else if range.words.len() <= MERGE_CAP {
             sql.push("SELECT contact_id FROM (");
             for (i, token) in range.words.iter().enumerate() {
@@ -826,7 +821,7 @@ impl Store {
             sql.push(&format!(") AS u ORDER BY {order} LIMIT ")).bind(limit);
         } else {
             sql.push("SELECT contact_id");
-            word_range(&mut sql, plan.company, word);
+            token_range(&mut sql, plan.company, SearchTokenKind::Name, word);
             entries(&mut sql);
         }
         let rows = txn.query_all_raw(sql.statement()).await?;

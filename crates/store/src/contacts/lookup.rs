@@ -134,15 +134,9 @@ impl Store {
             return self.token_scan(company, SearchTokenKind::NamePair, &key, want).await;
         }
         let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push("SELECT contact_id FROM (SELECT token, contact_id, search_words FROM contact_tokens WHERE company_id = ")
-            .bind(company.0)
-            .push(" AND kind = ")
-            .bind(SearchTokenKind::NamePair.code())
-            .push(" AND token >= ")
-            .bind(key.as_str())
-            .push(" AND token < ")
-            .bind(prefix_upper(&key))
-            .push(" ORDER BY token, contact_id LIMIT ")
+        sql.push("SELECT contact_id FROM (SELECT token, contact_id, search_words");
+        super::list::token_range(&mut sql, company, SearchTokenKind::NamePair, &key);
+        sql.push(" ORDER BY token, contact_id LIMIT ")
             .bind(PAIR_WALK as i64)
             .push(") AS r WHERE search_words LIKE ")
             .bind(format!("% {}%", like_escape(first)))
