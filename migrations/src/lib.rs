@@ -24,6 +24,7 @@ pub mod m0014_segment_history;
 pub mod m0015_viewed_contacts;
 pub mod m0016_calendar_cover;
 pub mod m0017_word_order;
+pub mod m0018_long_names;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_viewed_contacts::Migration),
             Box::new(m0016_calendar_cover::Migration),
             Box::new(m0017_word_order::Migration),
+            Box::new(m0018_long_names::Migration),
         ]
     }
 }

@@ -290,6 +290,8 @@ impl ContactData {
     ///   and the second word (`j andersson`, `jo andersson`, `joh andersson`): whatever two
     ///   words a receptionist starts typing, in either order, one range scan finds exactly the
     ///   contacts whose names start that way, however common each name is alone;
+    /// - when the name has more words than pairs are made of, each name word again as a
+    ///   [`SearchTokenKind::LongName`]: with the pairs, every contact two words find;
     /// - emails, and each phone's full digits and national significant number.
     pub fn search_tokens(&self) -> Vec<(SearchTokenKind, String)> {
         let mut tokens = Vec::new();
@@ -304,6 +306,11 @@ impl ContactData {
                     let head: String = a.chars().take(k).collect();
                     tokens.push((SearchTokenKind::NamePair, format!("{head} {b}")));
                 }
+            }
+        }
+        if words.len() > MAX_PAIRED_WORDS {
+            for w in &words {
+                tokens.push((SearchTokenKind::LongName, w.clone()));
             }
         }
         for w in words {
@@ -399,6 +406,10 @@ pub enum SearchTokenKind {
     Phone,
     /// A name word cut to 1–3 letters, a space, and another name word of the same contact.
     NamePair,
+    /// A name word of a contact whose name has more words than pairs are made of (see
+    /// [`ContactData::search_tokens`]): few contacts, read beside the pairs by a search for two
+    /// words, which the pairs alone would miss for those.
+    LongName,
 }
 
 impl SearchTokenKind {
@@ -408,6 +419,7 @@ impl SearchTokenKind {
             Self::Email => 2,
             Self::Phone => 3,
             Self::NamePair => 4,
+            Self::LongName => 5,
         }
     }
 }
@@ -564,5 +576,34 @@ mod tests {
         );
         assert_eq!(data.search_words(), " jiri dvorak #jiri@example.cz #420601234567 #601234567");
         assert_eq!(data.sort_name(), "dvorak jiri");
+    }
+
+    #[test]
+    fn a_name_longer_than_the_pairs_has_each_word_as_a_long_name_token() {
+        let parse = |agency: Option<&str>| {
+            ContactData::parse(
+                &ContactInput {
+                    first_name: Some("Anna".into()),
+                    last_name: Some("Berg".into()),
+                    agency_name: agency.map(Into::into),
+                    emails: vec!["anna@example.cz".into()],
+                    ..input("agency")
+                },
+                cz(),
+            )
+            .unwrap()
+        };
+        let long = |data: &ContactData| -> Vec<String> {
+            data.search_tokens()
+                .into_iter()
+                .filter(|(k, _)| *k == SearchTokenKind::LongName)
+                .map(|(_, t)| t)
+                .collect()
+        };
+        assert!(long(&parse(Some("Lind"))).is_empty(), "three words are all paired");
+        let data = parse(Some("Lind Fastigheter"));
+        assert_eq!(long(&data), vec!["anna", "berg", "fastigheter", "lind"]);
+        // The fourth word is in no pair: the long-name tokens are what finds "anna fast".
+        assert!(!data.search_tokens().iter().any(|(_, t)| t == "ann fastigheter"));
     }
 }

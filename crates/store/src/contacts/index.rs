@@ -1,6 +1,7 @@
 //! Keeping the search index and the counts in step with the contacts, in the same transaction
 //! as every change: search tokens (name words carry the contact's sort name, owner, office,
-//! class and search words; pairs cut to the full prefix carry the search words), and how many
+//! class and search words; a long name's words and pairs cut to the full prefix carry the
+//! search words), and how many
 //! contacts each owner has per class and office.
 
 use crm_domain::contacts::{ContactData, SearchTokenKind, pair_cut_full};
@@ -32,9 +33,10 @@ pub(crate) async fn insert_tokens(
         let (sort_name, words) = (data.sort_name(), data.name_words_text());
         for (kind, token) in data.search_tokens() {
             let name = kind == SearchTokenKind::Name;
-            // Name tokens carry the words for the list's search, pairs cut to the full prefix
-            // for the caller lookup's (see `pair_scan`).
-            let worded = name || (kind == SearchTokenKind::NamePair && pair_cut_full(&token));
+            // Name tokens carry the words for the list's search, a long name's words for its
+            // search by two words, pairs cut to the full prefix for both that and the caller
+            // lookup (see `checked_range`).
+            let worded = name || kind == SearchTokenKind::LongName || (kind == SearchTokenKind::NamePair && pair_cut_full(&token));
             rows.push(contact_tokens::ActiveModel {
                 company_id: Set(company.0),
                 kind: Set(kind.code()),

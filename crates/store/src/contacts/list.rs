@@ -11,7 +11,7 @@
 //! of the walk that match. Totals without text come from per-owner counts, exact.
 
 use chrono::{DateTime, Utc};
-use crm_domain::contacts::{ContactKind, Country, LookupQuery, SearchTokenKind};
+use crm_domain::contacts::{ContactKind, Country, LookupQuery, PAIR_PREFIX, SearchTokenKind};
 use crm_domain::permissions::{ClassSet, Reach, Viewer, Visibility};
 use crm_domain::{CompanyId, OfficeId, UserId};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, QueryResult, TransactionTrait};
@@ -402,6 +402,29 @@ pub(crate) fn token_range(sql: &mut Sql, company: CompanyId, kind: SearchTokenKi
         .bind(prefix_upper(prefix));
 }
 
+/// `SELECT contact_id` of the first `limit` entries, in key order, among the first `walk` of a
+/// token range, that carry a name word starting with `check` (all of them without one): one
+/// key range, no contact row.
+pub(crate) fn checked_range(
+    sql: &mut Sql,
+    company: CompanyId,
+    kind: SearchTokenKind,
+    prefix: &str,
+    walk: i64,
+    check: Option<&str>,
+    limit: i64,
+) {
+    sql.push("SELECT contact_id FROM (SELECT token, contact_id, search_words");
+    token_range(sql, company, kind, prefix);
+    sql.push(" ORDER BY token, contact_id LIMIT ").bind(walk).push(") AS r");
+    if let Some(word) = check {
+        sql.push(" WHERE search_words LIKE ")
+            .bind(format!("% {}%", like_escape(word)))
+            .push(" ESCAPE '\\'");
+    }
+    sql.push(" ORDER BY token, contact_id LIMIT ").bind(limit);
+}
+
 impl Plan {
     /// `AND …` for the entries of a word's range (name tokens) that make the page: visibility,
     /// filters, the other words of the text, and of a contact only the entry of its first name
@@ -617,13 +640,18 @@ impl Store {
                 page
             }
             Some((Text::All(words), _)) => {
+                if let Some(ids) = self.two_words(&txn, plan.company, words).await? {
+                    let page = self.by_ids(&txn, &plan, ids, opts).await?;
+                    txn.commit().await?;
+                    return Ok(page);
+                }
                 // The range of each word is sized without reading its entries (a common word's
                 // total is estimated instead), then the one driving is read.
                 let (driving, n) = self.rarest(&txn, plan.company, words).await?;
                 match sort.key() {
                     Key::Updated if n <= ID_CAP as i64 => {
                         let ids = self.token_scan(plan.company, SearchTokenKind::Name, &driving, ID_CAP).await?;
-                        self.by_ids(&plan, ids, opts).await?
+                        self.by_ids(&txn, &plan, ids, opts).await?
                     }
                     Key::Name | Key::Created if n <= TOKEN_CAP => {
                         let range = self.word_range(&txn, &plan, &driving).await?;
@@ -662,7 +690,7 @@ impl Store {
                 ids.sort();
                 ids.dedup();
                 if ids.len() as u64 <= ID_CAP {
-                    self.by_ids(&plan, ids, opts).await?
+                    self.by_ids(&txn, &plan, ids, opts).await?
                 } else {
                     self.text_walk(&txn, &plan, opts).await?
                 }
@@ -723,6 +751,54 @@ impl Store {
         let row = txn.query_one_raw(sql.statement()).await?;
         let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
         Ok(n.max(0) as u64)
+    }
+
+    /// Every contact with two name words that two of the words start (neither starting the
+    /// other, so that they are two different words of the contact), when there are at most
+    /// [`ID_CAP`]: the range of their pair (`ann lind` for "anna lind"), and the same range of
+    /// the second word's long-name tokens (the words of names longer than the pairs are made
+    /// of), each entry checked on the words it carries. None when there are more, or no two such
+    /// words.
+    async fn two_words(&self, txn: &DatabaseTransaction, company: CompanyId, words: &[String]) -> Result<Option<Vec<Uuid>>, StoreError> {
+        let apart = |a: &String, b: &String| !a.starts_with(b.as_str()) && !b.starts_with(a.as_str());
+        let Some((a, b)) = words
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| words[i + 1..].iter().map(move |b| (a, b)))
+            .find(|(a, b)| apart(a, b))
+        else {
+            return Ok(None);
+        };
+        let head: String = a.chars().take(PAIR_PREFIX).collect();
+        let long = (a.chars().count() > PAIR_PREFIX).then_some(a.as_str());
+        let mut ids = Vec::new();
+        for (kind, prefix, check) in [
+            (SearchTokenKind::NamePair, format!("{head} {b}"), long),
+            (SearchTokenKind::LongName, b.clone(), Some(a.as_str())),
+        ] {
+            if check.is_some() {
+                // The range is read whole: only when it is small enough.
+                let mut sql = Sql::new(txn.get_database_backend());
+                sql.push("SELECT COUNT(*) FROM (SELECT 1");
+                token_range(&mut sql, company, kind, &prefix);
+                sql.push(" LIMIT ").bind(TOKEN_CAP + 1).push(") AS c");
+                let row = txn.query_one_raw(sql.statement()).await?;
+                let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+                if n > TOKEN_CAP {
+                    return Ok(None);
+                }
+            }
+            let mut sql = Sql::new(txn.get_database_backend());
+            checked_range(&mut sql, company, kind, &prefix, TOKEN_CAP, check, ID_CAP as i64 + 1);
+            let rows = txn.query_all_raw(sql.statement()).await?;
+            if rows.len() as u64 > ID_CAP {
+                return Ok(None);
+            }
+            ids.extend(ids_of(&rows, 0)?);
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(Some(ids))
     }
 
     /// The word of a query whose name range is smallest, with that range's size (counted up to
@@ -833,51 +909,62 @@ impl Store {
         Ok(page)
     }
 
-    /// A text search over few enough ids to read them all: filtered and ordered in memory.
-    async fn by_ids(&self, plan: &Plan, ids: Vec<Uuid>, opts: ListOptions<'_>) -> Result<ContactPage, StoreError> {
-        let mut rows = self.contacts_by_id(plan.company, ids).await?;
-        rows.retain(|c| {
-            let p = c.placement();
-            plan.reach.admits(p.class, p.office, p.owner)
-                && plan.allowed.contains(p.class)
-                && plan.owner.is_none_or(|o| o == c.owner_id)
-                && plan.office.is_none_or(|o| o == c.office_id)
-                && matches_text(c, plan.text.as_ref().map(|(t, _)| t))
-        });
-        let total = rows.len() as u64;
-        let key = |c: &ContactRecord| (c.data.sort_name(), c.updated_at, c.id.0);
-        rows.sort_by(|a, b| {
-            let (ka, kb) = (key(a), key(b));
-            let ord = match plan.sort.key() {
-                Key::Name => (&ka.0, ka.2).cmp(&(&kb.0, kb.2)),
-                Key::Updated => (ka.1, ka.2).cmp(&(kb.1, kb.2)),
-                Key::Created => ka.2.cmp(&kb.2),
-            };
-            if plan.sort.desc() { ord.reverse() } else { ord }
-        });
+    /// A text search over few enough ids to read them all: visibility, filters and text are
+    /// checked in the database on each id's row (one key probe each), which hands back only the
+    /// sort keys of the rows that match; they are ordered here and only the page's rows are
+    /// read whole.
+    async fn by_ids(
+        &self,
+        txn: &DatabaseTransaction,
+        plan: &Plan,
+        ids: Vec<Uuid>,
+        opts: ListOptions<'_>,
+    ) -> Result<ContactPage, StoreError> {
+        let backend = txn.get_database_backend();
+        let mut keys: Vec<(String, DateTime<Utc>, Uuid)> = Vec::with_capacity(ids.len());
+        // Bounded statements, whatever the number of ids.
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new(backend);
+            if backend == DatabaseBackend::Postgres {
+                sql.push("SELECT t.sort_name, t.updated_at, t.id FROM ")
+                    .key_rows(chunk)
+                    .push(" CROSS JOIN LATERAL (SELECT id, sort_name, updated_at FROM contacts WHERE company_id = ")
+                    .bind(plan.company.0)
+                    .push(" AND id = ids.id");
+                plan.residual(&mut sql, &CONTACTS, true);
+                sql.push(" LIMIT 1) AS t");
+            } else {
+                sql.push("SELECT sort_name, updated_at, id FROM contacts WHERE company_id = ")
+                    .bind(plan.company.0)
+                    .push(" AND id IN ")
+                    .bind_list(chunk.iter().copied());
+                plan.residual(&mut sql, &CONTACTS, true);
+            }
+            for row in txn.query_all_raw(sql.statement()).await? {
+                keys.push((row.try_get_by_index(0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?));
+            }
+        }
+        let total = keys.len() as u64;
+        let ord = |a: &(String, DateTime<Utc>, Uuid), b: &(String, DateTime<Utc>, Uuid)| match plan.sort.key() {
+            Key::Name => (&a.0, a.2).cmp(&(&b.0, b.2)),
+            Key::Updated => (a.1, a.2).cmp(&(b.1, b.2)),
+            Key::Created => a.2.cmp(&b.2),
+        };
+        keys.sort_by(|a, b| if plan.sort.desc() { ord(b, a) } else { ord(a, b) });
         if let Some(c) = opts.after {
-            rows.retain(|r| {
-                let ord = match plan.sort.key() {
-                    Key::Name => (r.data.sort_name(), r.id.0).cmp(&(c.name.clone().unwrap_or_default(), c.id)),
-                    Key::Updated => (r.updated_at, r.id.0).cmp(&(c.updated.unwrap_or_default(), c.id)),
-                    Key::Created => r.id.0.cmp(&c.id),
-                };
-                if plan.sort.desc() { ord.is_lt() } else { ord.is_gt() }
+            let cursor = (c.name.clone().unwrap_or_default(), c.updated.unwrap_or_default(), c.id);
+            keys.retain(|k| {
+                if plan.sort.desc() {
+                    ord(k, &cursor).is_lt()
+                } else {
+                    ord(k, &cursor).is_gt()
+                }
             });
         }
-        let more = rows.len() as u64 > opts.limit;
-        rows.truncate(opts.limit as usize);
-        let next = if more {
-            rows.last().map(|r| Cursor::after(plan.sort, r))
-        } else {
-            None
-        };
-        Ok(ContactPage {
-            items: rows,
-            next,
-            total,
-            total_exact: true,
-        })
+        let ids = keys.into_iter().take(opts.limit as usize + 1).map(|k| k.2).collect();
+        let mut page = self.page_of(plan.company, plan.sort, ids, opts.limit).await?;
+        page.total = total;
+        Ok(page)
     }
 
     /// A text search walked in sort order, the text checked on each row; the total is estimated
@@ -962,17 +1049,6 @@ impl Store {
 
 fn ids_of(rows: &[QueryResult], column: usize) -> Result<Vec<Uuid>, StoreError> {
     rows.iter().map(|r| Ok(r.try_get_by_index::<Uuid>(column)?)).collect()
-}
-
-/// The text condition checked in memory, as `text_condition` does in SQL.
-fn matches_text(c: &ContactRecord, text: Option<&Text>) -> bool {
-    let words = c.data.search_words();
-    let has = |w: &str| words.contains(&format!(" {w}"));
-    match text {
-        None => true,
-        Some(Text::All(ws)) => ws.iter().all(|w| has(w)),
-        Some(Text::Any(ws)) => ws.iter().any(|w| has(&format!("#{w}"))),
-    }
 }
 
 /// Pages through every contact of a list (for exports): the same plans, a page at a time, so

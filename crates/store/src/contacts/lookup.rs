@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{ContactRecord, TimelineRecord};
 use crate::entities::contact_tokens;
-use crate::sql::{Sql, like_escape};
+use crate::sql::Sql;
 use crate::{Store, StoreError, prefix_upper};
 
 /// One match of the caller lookup, before redaction.
@@ -134,14 +134,15 @@ impl Store {
             return self.token_scan(company, SearchTokenKind::NamePair, &key, want).await;
         }
         let mut sql = Sql::new(self.db.get_database_backend());
-        sql.push("SELECT contact_id FROM (SELECT token, contact_id, search_words");
-        super::list::token_range(&mut sql, company, SearchTokenKind::NamePair, &key);
-        sql.push(" ORDER BY token, contact_id LIMIT ")
-            .bind(PAIR_WALK as i64)
-            .push(") AS r WHERE search_words LIKE ")
-            .bind(format!("% {}%", like_escape(first)))
-            .push(" ESCAPE '\\' ORDER BY token, contact_id LIMIT ")
-            .bind(want as i64);
+        super::list::checked_range(
+            &mut sql,
+            company,
+            SearchTokenKind::NamePair,
+            &key,
+            PAIR_WALK as i64,
+            Some(first),
+            want as i64,
+        );
         let rows = self.db.query_all_raw(sql.statement()).await?;
         let mut seen = HashSet::new();
         let mut found = Vec::with_capacity(rows.len());
