@@ -851,6 +851,7 @@ impl Store {
                 name: Some(name.clone()),
                 updated: None,
                 id: *id,
+                estimate: None,
             }),
             _ => None,
         };

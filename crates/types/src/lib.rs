@@ -841,8 +841,9 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// How many items match in all.
     pub total: u64,
-    /// False when `total` is an estimate (a text search over very many contacts) or a floor
-    /// (more listings than are counted exactly).
+    /// False when `total` is an estimate (a text search over very many contacts; its later
+    /// pages repeat the first page's estimate) or a floor (more listings than are counted
+    /// exactly).
     pub total_exact: bool,
     pub limit: u64,
     /// Pass as `cursor` to get the next page; absent on the last page.

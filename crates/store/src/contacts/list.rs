@@ -27,6 +27,12 @@ const TOKEN_CAP: i64 = 20_000;
 /// Phone or email prefix matches (and name matches sorted by last change) are fetched by id
 /// when there are at most this many.
 const ID_CAP: u64 = 1_000;
+/// A search by two words is answered from the contacts their pair finds when there are at most
+/// this many: each checked by a key probe and only the page read whole, fewer probes than the
+/// rows a walk of the visible contacts reads when both words are common. (Whoever sees every
+/// contact gets such a page merged from the words' entries past [`ID_CAP`] contacts, faster
+/// than probing them, and the exact total of the pair.)
+const PAIR_CAP: u64 = 5_000;
 /// Rows sampled to estimate the total of a text search answered by a walk.
 const SAMPLE: i64 = 1_000;
 /// A page of a search by a name word is merged from the pages of at most this many words that
@@ -114,6 +120,9 @@ pub struct Cursor {
     pub name: Option<String>,
     pub updated: Option<DateTime<Utc>>,
     pub id: Uuid,
+    /// The estimated total of the first page, when it was one: the later pages show it again
+    /// instead of estimating anew (the same number on every page, and no sample read).
+    pub estimate: Option<u64>,
 }
 
 impl Cursor {
@@ -123,6 +132,7 @@ impl Cursor {
             name: (sort.key() == Key::Name).then(|| c.data.sort_name()),
             updated: (sort.key() == Key::Updated).then_some(c.updated_at),
             id: c.id.0,
+            estimate: None,
         }
     }
 
@@ -136,7 +146,10 @@ impl Cursor {
                 .unwrap_or_default(),
             Key::Created => String::new(),
         };
-        let raw = format!("{}\u{1f}{}\u{1f}{}", self.sort.as_str(), self.id.simple(), value);
+        let mut raw = format!("{}\u{1f}{}\u{1f}{}", self.sort.as_str(), self.id.simple(), value);
+        if let Some(n) = self.estimate {
+            raw.push_str(&format!("\u{1f}{n}"));
+        }
         crate::encoding::to_base64url(raw.as_bytes())
     }
 
@@ -145,10 +158,13 @@ impl Cursor {
         let invalid = || StoreError::invalid("cursor", "invalid_cursor", "the cursor is not one this list gave out");
         let raw = crate::encoding::from_base64url(text).ok_or_else(invalid)?;
         let raw = String::from_utf8(raw).map_err(|_| invalid())?;
-        let mut parts = raw.splitn(3, '\u{1f}');
+        // Sort, id, key value and (for a search whose total was estimated) that estimate; no
+        // part holds the separator (control characters are refused in every text).
+        let mut parts = raw.splitn(4, '\u{1f}');
         let (Some(s), Some(id), Some(value)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(invalid());
         };
+        let estimate = parts.next().map(|n| n.parse::<u64>().map_err(|_| invalid())).transpose()?;
         if s != sort.as_str() {
             return Err(StoreError::invalid(
                 "cursor",
@@ -165,7 +181,13 @@ impl Cursor {
             ),
             Key::Created => (None, None),
         };
-        Ok(Self { sort, name, updated, id })
+        Ok(Self {
+            sort,
+            name,
+            updated,
+            id,
+            estimate,
+        })
     }
 }
 
@@ -631,6 +653,7 @@ impl Store {
             return Ok(ContactPage::empty());
         }
         let txn = self.planned().await?;
+        let carried = opts.after.and_then(|c| c.estimate);
         let page = match &plan.text {
             None => {
                 let mut page = self.walk(&txn, &plan, opts).await?;
@@ -639,9 +662,46 @@ impl Store {
                 }
                 page
             }
+            // A later page of a search whose total was estimated: as common as it was, so
+            // its page is found as the first page's was (the walk, or for a viewer who sees
+            // everyone the words merged), and the first page's estimate is shown again.
+            Some((text, _)) if carried.is_some() => {
+                let merged = match text {
+                    // Any of the words drives the merge (each entry is checked on the others);
+                    // the longest starts the fewest.
+                    Text::All(words) if plan.unfiltered() && matches!(sort.key(), Key::Name | Key::Created) => {
+                        let driving = words.iter().max_by_key(|w| w.chars().count()).cloned().unwrap_or_default();
+                        self.merged(&txn, &plan, &driving, opts).await?
+                    }
+                    _ => None,
+                };
+                let mut page = match merged {
+                    Some(page) => page,
+                    None => self.walk(&txn, &plan, opts).await?,
+                };
+                page.total = carried.unwrap_or_default();
+                page.total_exact = false;
+                page
+            }
             Some((Text::All(words), _)) => {
-                if let Some(ids) = self.two_words(&txn, plan.company, words).await? {
-                    let page = self.by_ids(&txn, &plan, ids, opts).await?;
+                if let Some(ids) = self.two_words(&txn, plan.company, words, PAIR_CAP).await? {
+                    // Whoever sees every contact, unfiltered, searching two words: every contact
+                    // the pair finds is on the list, counted exactly; past a few, the page is
+                    // merged from the words' entries, which is faster than probing them all.
+                    let exact = plan.unfiltered() && words.len() == 2;
+                    let merged = if exact && ids.len() as u64 > ID_CAP && matches!(sort.key(), Key::Name | Key::Created) {
+                        let driving = words.iter().max_by_key(|w| w.chars().count()).cloned().unwrap_or_default();
+                        self.merged(&txn, &plan, &driving, opts).await?
+                    } else {
+                        None
+                    };
+                    let page = match merged {
+                        Some(mut page) => {
+                            page.total = ids.len() as u64;
+                            page
+                        }
+                        None => self.by_ids(&txn, &plan, ids, opts).await?,
+                    };
                     txn.commit().await?;
                     return Ok(page);
                 }
@@ -660,21 +720,15 @@ impl Store {
                     // A common word, for a viewer who sees every contact and filters none out:
                     // nearly every entry of each word makes the page, so it is merged from the
                     // words as above and the total estimated as a walk's.
-                    Key::Name | Key::Created if plan.unfiltered() => {
-                        let words = self.words_starting(&txn, plan.company, &driving, MERGE_CAP + 1).await?;
-                        if words.len() <= MERGE_CAP {
-                            let range = WordRange { words, total: 0 };
-                            let mut page = self
-                                .token_page(&txn, &plan, &driving, &range, ListOptions { total: false, ..opts })
-                                .await?;
+                    Key::Name | Key::Created if plan.unfiltered() => match self.merged(&txn, &plan, &driving, opts).await? {
+                        Some(mut page) => {
                             if opts.total {
                                 self.estimate_total(&txn, &plan, &mut page).await?;
                             }
                             page
-                        } else {
-                            self.text_walk(&txn, &plan, opts).await?
                         }
-                    }
+                        None => self.text_walk(&txn, &plan, opts).await?,
+                    },
                     _ => self.text_walk(&txn, &plan, opts).await?,
                 }
             }
@@ -697,6 +751,13 @@ impl Store {
             }
         };
         txn.commit().await?;
+        let mut page = page;
+        if opts.total
+            && !page.total_exact
+            && let Some(next) = &mut page.next
+        {
+            next.estimate = Some(page.total);
+        }
         Ok(page)
     }
 
@@ -755,11 +816,17 @@ impl Store {
 
     /// Every contact with two name words that two of the words start (neither starting the
     /// other, so that they are two different words of the contact), when there are at most
-    /// [`ID_CAP`]: the range of their pair (`ann lind` for "anna lind"), and the same range of
+    /// `cap`: the range of their pair (`ann lind` for "anna lind"), and the same range of
     /// the second word's long-name tokens (the words of names longer than the pairs are made
     /// of), each entry checked on the words it carries. None when there are more, or no two such
     /// words.
-    async fn two_words(&self, txn: &DatabaseTransaction, company: CompanyId, words: &[String]) -> Result<Option<Vec<Uuid>>, StoreError> {
+    async fn two_words(
+        &self,
+        txn: &DatabaseTransaction,
+        company: CompanyId,
+        words: &[String],
+        cap: u64,
+    ) -> Result<Option<Vec<Uuid>>, StoreError> {
         let apart = |a: &String, b: &String| !a.starts_with(b.as_str()) && !b.starts_with(a.as_str());
         let Some((a, b)) = words
             .iter()
@@ -789,9 +856,9 @@ impl Store {
                 }
             }
             let mut sql = Sql::new(txn.get_database_backend());
-            checked_range(&mut sql, company, kind, &prefix, TOKEN_CAP, check, ID_CAP as i64 + 1);
+            checked_range(&mut sql, company, kind, &prefix, TOKEN_CAP, check, cap as i64 + 1);
             let rows = txn.query_all_raw(sql.statement()).await?;
-            if rows.len() as u64 > ID_CAP {
+            if rows.len() as u64 > cap {
                 return Ok(None);
             }
             ids.extend(ids_of(&rows, 0)?);
@@ -1015,6 +1082,27 @@ impl Store {
             page.total_exact = false;
         }
         Ok(())
+    }
+
+    /// A page of a common word's search for a viewer who sees every contact, unfiltered,
+    /// merged from the first entries of each word that `driving` starts (see `token_page`),
+    /// without its total; None when it starts more than [`MERGE_CAP`] words.
+    async fn merged(
+        &self,
+        txn: &DatabaseTransaction,
+        plan: &Plan,
+        driving: &str,
+        opts: ListOptions<'_>,
+    ) -> Result<Option<ContactPage>, StoreError> {
+        let words = self.words_starting(txn, plan.company, driving, MERGE_CAP + 1).await?;
+        if words.len() > MERGE_CAP {
+            return Ok(None);
+        }
+        let range = WordRange { words, total: 0 };
+        let page = self
+            .token_page(txn, plan, driving, &range, ListOptions { total: false, ..opts })
+            .await?;
+        Ok(Some(page))
     }
 
     /// The distinct name words starting with `word`, in order, at most `limit`: one index probe
