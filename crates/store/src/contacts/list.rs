@@ -662,27 +662,6 @@ impl Store {
                 }
                 page
             }
-            // A later page of a search whose total was estimated: as common as it was, so
-            // its page is found as the first page's was (the walk, or for a viewer who sees
-            // everyone the words merged), and the first page's estimate is shown again.
-            Some((text, _)) if carried.is_some() => {
-                let merged = match text {
-                    // Any of the words drives the merge (each entry is checked on the others);
-                    // the longest starts the fewest.
-                    Text::All(words) if plan.unfiltered() && matches!(sort.key(), Key::Name | Key::Created) => {
-                        let driving = words.iter().max_by_key(|w| w.chars().count()).cloned().unwrap_or_default();
-                        self.merged(&txn, &plan, &driving, opts).await?
-                    }
-                    _ => None,
-                };
-                let mut page = match merged {
-                    Some(page) => page,
-                    None => self.walk(&txn, &plan, opts).await?,
-                };
-                page.total = carried.unwrap_or_default();
-                page.total_exact = false;
-                page
-            }
             Some((Text::All(words), _)) => {
                 if let Some(ids) = self.two_words(&txn, plan.company, words, PAIR_CAP).await? {
                     // Whoever sees every contact, unfiltered, searching two words: every contact
@@ -723,7 +702,7 @@ impl Store {
                     Key::Name | Key::Created if plan.unfiltered() => match self.merged(&txn, &plan, &driving, opts).await? {
                         Some(mut page) => {
                             if opts.total {
-                                self.estimate_total(&txn, &plan, &mut page).await?;
+                                self.estimate_total(&txn, &plan, &mut page, carried).await?;
                             }
                             page
                         }
@@ -1039,14 +1018,28 @@ impl Store {
     async fn text_walk(&self, txn: &DatabaseTransaction, plan: &Plan, opts: ListOptions<'_>) -> Result<ContactPage, StoreError> {
         let mut page = self.walk(txn, plan, opts).await?;
         if opts.total {
-            self.estimate_total(txn, plan, &mut page).await?;
+            self.estimate_total(txn, plan, &mut page, opts.after.and_then(|c| c.estimate))
+                .await?;
         }
         Ok(page)
     }
 
     /// The total of a text search too common to count: estimated from a sample of the visible
     /// rows in creation order (exact when they are few).
-    async fn estimate_total(&self, txn: &DatabaseTransaction, plan: &Plan, page: &mut ContactPage) -> Result<(), StoreError> {
+    async fn estimate_total(
+        &self,
+        txn: &DatabaseTransaction,
+        plan: &Plan,
+        page: &mut ContactPage,
+        carried: Option<u64>,
+    ) -> Result<(), StoreError> {
+        // A later page shows the first page's estimate (the page is found as the first page's
+        // was, so a number in a forged cursor changes only the number it shows).
+        if let Some(n) = carried {
+            page.total = n;
+            page.total_exact = false;
+            return Ok(());
+        }
         let mut sql = Sql::new(txn.get_database_backend());
         sql.push("SELECT COUNT(*), COALESCE(SUM(CASE WHEN 1 = 1");
         if let Some((t, _)) = &plan.text {
