@@ -1,8 +1,7 @@
 //! Keeping the search index and the counts in step with the contacts, in the same transaction
 //! as every change: search tokens (name words carry the contact's sort name, owner, office,
 //! class and search words; a long name's words and pairs cut to the full prefix carry the
-//! search words), and how many
-//! contacts each owner has per class and office.
+//! search words), and how many contacts each owner has per class and office.
 
 use crm_domain::contacts::{ContactData, SearchTokenKind, pair_cut_full};
 use crm_domain::{CompanyId, ContactId, OfficeId, UserId};
