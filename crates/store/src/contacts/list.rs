@@ -654,7 +654,7 @@ impl Store {
         }
         let txn = self.planned().await?;
         let carried = opts.after.and_then(|c| c.estimate);
-        let page = match &plan.text {
+        let mut page = match &plan.text {
             None => {
                 let mut page = self.walk(&txn, &plan, opts).await?;
                 if opts.total {
@@ -730,7 +730,6 @@ impl Store {
             }
         };
         txn.commit().await?;
-        let mut page = page;
         if opts.total
             && !page.total_exact
             && let Some(next) = &mut page.next
@@ -822,17 +821,9 @@ impl Store {
             (SearchTokenKind::NamePair, format!("{head} {b}"), long),
             (SearchTokenKind::LongName, b.clone(), Some(a.as_str())),
         ] {
-            if check.is_some() {
-                // The range is read whole: only when it is small enough.
-                let mut sql = Sql::new(txn.get_database_backend());
-                sql.push("SELECT COUNT(*) FROM (SELECT 1");
-                token_range(&mut sql, company, kind, &prefix);
-                sql.push(" LIMIT ").bind(TOKEN_CAP + 1).push(") AS c");
-                let row = txn.query_one_raw(sql.statement()).await?;
-                let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
-                if n > TOKEN_CAP {
-                    return Ok(None);
-                }
+            // The range is read whole: only when it is small enough.
+            if check.is_some() && range_size(txn, company, kind, &prefix).await? > TOKEN_CAP {
+                return Ok(None);
             }
             let mut sql = Sql::new(txn.get_database_backend());
             checked_range(&mut sql, company, kind, &prefix, TOKEN_CAP, check, cap as i64 + 1);
@@ -852,12 +843,7 @@ impl Store {
     async fn rarest(&self, txn: &DatabaseTransaction, company: CompanyId, words: &[String]) -> Result<(String, i64), StoreError> {
         let mut best = (String::new(), i64::MAX);
         for w in words {
-            let mut sql = Sql::new(txn.get_database_backend());
-            sql.push("SELECT COUNT(*) FROM (SELECT 1");
-            token_range(&mut sql, company, SearchTokenKind::Name, w);
-            sql.push(" LIMIT ").bind(TOKEN_CAP + 1).push(") AS c");
-            let row = txn.query_one_raw(sql.statement()).await?;
-            let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+            let n = range_size(txn, company, SearchTokenKind::Name, w).await?;
             if n < best.1 {
                 best = (w.clone(), n);
             }
@@ -1126,6 +1112,17 @@ impl Store {
         let rows = txn.query_all_raw(sql.statement()).await?;
         rows.iter().map(|r| Ok(r.try_get_by_index::<String>(0)?)).collect()
     }
+}
+
+/// How many entries a token range holds, counted up to just past [`TOKEN_CAP`] (one key range,
+/// no entry read beyond it).
+async fn range_size(txn: &DatabaseTransaction, company: CompanyId, kind: SearchTokenKind, prefix: &str) -> Result<i64, StoreError> {
+    let mut sql = Sql::new(txn.get_database_backend());
+    sql.push("SELECT COUNT(*) FROM (SELECT 1");
+    token_range(&mut sql, company, kind, prefix);
+    sql.push(" LIMIT ").bind(TOKEN_CAP + 1).push(") AS c");
+    let row = txn.query_one_raw(sql.statement()).await?;
+    Ok(row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0))
 }
 
 fn ids_of(rows: &[QueryResult], column: usize) -> Result<Vec<Uuid>, StoreError> {
