@@ -347,15 +347,15 @@ pub fn meeting(m: &crm_store::calendar::MeetingRecord) -> t::Meeting {
     }
 }
 
-pub fn calendar_entry(e: &crm_store::calendar::CalendarEntry) -> t::CalendarEntry {
+pub fn calendar_entry(e: crm_store::calendar::CalendarEntry) -> t::CalendarEntry {
     t::CalendarEntry {
         kind: e.kind.as_str().to_owned(),
         id: e.id,
         user_id: e.user_id.0,
         starts_at: e.starts_at,
         ends_at: e.ends_at,
-        title: e.title.clone(),
-        place: e.place.clone(),
+        title: e.title,
+        place: e.place,
         contact_id: e.contact_id.map(|c| c.0),
         property_id: e.property_id.map(|p| p.0),
         status: e.status.to_owned(),

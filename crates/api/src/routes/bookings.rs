@@ -203,7 +203,7 @@ async fn book_meeting(state: web::Data<AppState>, auth: Auth, body: Valid<Meetin
         .await?;
     Ok(HttpResponse::Created().json(MeetingBooked {
         meeting: views::meeting(&m),
-        conflicts: notes.conflicts.iter().map(views::calendar_entry).collect(),
+        conflicts: notes.conflicts.into_iter().map(views::calendar_entry).collect(),
         not_sent: notes.not_sent.iter().map(|s| (*s).to_owned()).collect(),
         created_property_id: notes.created_property.map(|p| p.0),
     }))

@@ -176,7 +176,7 @@ async fn entries(state: web::Data<AppState>, auth: Auth, params: ValidQuery<Cale
     let zone = auth.user.zone(&auth.company);
     let start = local_to_utc(from.and_time(NaiveTime::MIN), zone).unwrap_or_else(|_| end_of_day(from.pred_opt().unwrap_or(from), zone));
     let found = state.store.calendar(&auth.viewer(), &users, start, end_of_day(to, zone)).await?;
-    Ok(web::Json(found.iter().map(views::calendar_entry).collect()))
+    Ok(web::Json(found.into_iter().map(views::calendar_entry).collect()))
 }
 
 fn feed_url(state: &AppState, token: &str) -> String {
