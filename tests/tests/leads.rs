@@ -357,32 +357,49 @@ async fn a_repeated_post_makes_one_lead(backend: Backend) {
     assert_eq!((reused.status, reused.code()), (422, "idempotency_key_reused"));
 }
 
-/// Leads posted at the same moment are written together (see the store's `intake`): the ones
-/// about one new person still make one contact, and a key sent with two bodies at once keeps
-/// the body that came first.
+/// Leads posted at the same moment are written together (see the store's `intake`; on
+/// PostgreSQL two groups at once): the ones about one new person still make one contact, those
+/// about others posted among them one each, and a key sent with two bodies at once keeps the
+/// body that came first.
 async fn posts_at_once_about_one_person_make_one_contact(backend: Backend) {
     let app = spawn_app(backend).await;
     let admin = app.admin_token().await;
     let src = source(&app, &admin, "information_only").await;
     let key = src["key"].as_str().unwrap().to_owned();
-    let posts = (0..12).map(|i| {
+    let posts = (0..80).map(|i| {
         let app = &app;
-        // The same mobile number written three ways, and sometimes an email too.
-        let phone = ["+46 70 123 45 67", "070-123 45 67", "0701234567"][i % 3];
-        let mut body = json!({"source_key": key, "name": format!("Greta Garbo {i}"), "phone": phone, "message": format!("Visning {i}")});
-        if i % 2 == 0 {
-            body["email"] = json!("greta@example.se");
-        }
-        async move { post_lead(app, body, &[]).await.0 }
+        // The same mobile number written three ways, and sometimes an email too; between them,
+        // posts about twelve other people.
+        let body = if i % 2 == 1 {
+            json!({"source_key": key, "name": format!("Other Person {i}"), "phone": format!("+46 70 555 0{i:03}")})
+        } else {
+            let phone = ["+46 70 123 45 67", "070-123 45 67", "0701234567"][i / 2 % 3];
+            let mut body =
+                json!({"source_key": key, "name": format!("Greta Garbo {i}"), "phone": phone, "message": format!("Visning {i}")});
+            if i % 4 == 0 {
+                body["email"] = json!("greta@example.se");
+            }
+            body
+        };
+        async move { (i, post_lead(app, body, &[]).await.0) }
     });
     let answers = futures::future::join_all(posts).await;
     let mut contacts = std::collections::HashSet::new();
+    let mut others = std::collections::HashSet::new();
     let mut created = 0;
-    for a in &answers {
+    for (i, a) in &answers {
         assert_eq!(a.status, 201, "{}", a.body);
-        contacts.insert(a.body["contact_id"].as_str().unwrap().to_owned());
-        created += usize::from(a.body["new_contact"] == json!(true));
+        let contact = a.body["contact_id"].as_str().unwrap().to_owned();
+        if i % 2 == 1 {
+            assert_eq!(a.body["new_contact"], json!(true), "{}", a.body);
+            others.insert(contact);
+        } else {
+            contacts.insert(contact);
+            created += usize::from(a.body["new_contact"] == json!(true));
+        }
     }
+    assert_eq!(others.len(), 40, "one contact for each other person: {answers:?}");
+    assert!(others.is_disjoint(&contacts), "{answers:?}");
     assert_eq!((contacts.len(), created), (1, 1), "one new contact for one person: {answers:?}");
     let contact = contacts.into_iter().next().unwrap();
     let timeline = app.get(&format!("/api/v1/contacts/{contact}/timeline?limit=50"), &admin).await;
@@ -392,7 +409,7 @@ async fn posts_at_once_about_one_person_make_one_contact(backend: Backend) {
         .iter()
         .filter_map(|e| e["kind"].as_str())
         .collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "lead_received").count(), 12, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "lead_received").count(), 40, "{kinds:?}");
     assert_eq!(kinds.last(), Some(&"created"), "{kinds:?}");
 
     // One key, two bodies, at once: the first body to be written keeps the key.

@@ -196,12 +196,13 @@ impl Store {
         let db = Database::connect(options).await?;
         let writers = (db.get_database_backend() == DatabaseBackend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
         let checkpointer = writers.as_ref().map(|gate| Arc::new(Checkpointer::start(db.clone(), gate.clone())));
+        let intake = Arc::new(intake::Intake::new(writers.is_some()));
         Ok(Self {
             db,
             writers,
             _checkpointer: checkpointer,
             snapshots: Default::default(),
-            intake: Default::default(),
+            intake,
         })
     }
 
