@@ -189,10 +189,10 @@ impl Store {
         let (mut group, mut taken) = (Vec::new(), Vec::new());
         let mut i = 0;
         while i < waiting.len() && group.len() < MAX_GROUP {
-            let keys = lead_keys(&waiting[i].lead);
-            if waiting[i].lead.company == company && !keys.iter().any(|k| in_flight.contains(k)) {
-                group.push(waiting.remove(i));
-                taken.extend(keys);
+            if waiting[i].lead.company == company && free(&waiting[i]) {
+                let lead = waiting.remove(i);
+                taken.extend(lead_keys(&lead.lead));
+                group.push(lead);
             } else {
                 i += 1;
             }
